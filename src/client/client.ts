@@ -1,0 +1,173 @@
+/**
+ * The typed SDK. `classify()` publishes one request into the durable stream and waits for its verdict
+ * on a reply subject it subscribed to *before* publishing (so no verdict can be missed).
+ * One wildcard inbox subscription per client serves every request (a token per request), as nats.js muxes requests.
+ */
+import { randomUUID } from "node:crypto";
+import { createInbox, headers as natsHeaders, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
+import { Objm } from "@nats-io/obj";
+import {
+  ErrorCode,
+  Header,
+  Lane,
+  OfaError,
+  decodeVerdict,
+  requestSubject,
+  type ErrorVerdict,
+  type OkVerdict,
+  type RequestEnvelope,
+  type Verdict,
+} from "../protocol/index.ts";
+
+/** Bucket where the SDK puts images too large for one message; the worker deletes them once answered. */
+export const IMAGE_BUCKET = "ofa-ve-images";
+/** Bytes kept free in a message for the JSON envelope and headers around the base64 image. */
+const ENVELOPE_ALLOWANCE_BYTES = 16 * 1024;
+
+export interface ClassifyOptions {
+  image: Uint8Array;
+  text: string;
+  premise?: string;
+  /** How long to wait for the verdict. Default 30 000 ms. */
+  timeoutMs?: number;
+  /** Absolute deadline (Date or ms since epoch) after which the service answers DEADLINE_EXCEEDED without
+   *  running the model. Default: now + timeoutMs. `false` sends none (e.g. bulk jobs read from the verdict stream). */
+  deadline?: Date | number | false;
+  /** Priority lane. Default interactive. */
+  lane?: Lane;
+  /** Request id (also the JetStream de-duplication id). Default a random UUID. */
+  id?: string;
+}
+
+export interface ClientOptions {
+  /** What to do with an image whose message would exceed the server's max_payload. Default "object-store". */
+  largeImages?: "object-store" | "refuse";
+}
+
+/** An error verdict, or a client-side failure (timeout, overload), as a typed error with a stable code. */
+export class ClassifyError extends OfaError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly requestId: string,
+    readonly verdict?: ErrorVerdict,
+    options?: ErrorOptions,
+  ) {
+    super(code, message, options);
+    this.name = "ClassifyError";
+  }
+}
+
+interface Pending {
+  resolve(v: Verdict): void;
+}
+
+export class OfaClient {
+  private readonly js: JetStreamClient;
+  private readonly inboxPrefix = createInbox();
+  private readonly sub: Subscription;
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly opts: ClientOptions = {},
+  ) {
+    this.js = jetstream(nc);
+    this.sub = nc.subscribe(`${this.inboxPrefix}.*`, {
+      callback: (err, msg) => {
+        if (err) return;
+        const token = msg.subject.slice(this.inboxPrefix.length + 1);
+        const waiter = this.pending.get(token);
+        if (!waiter) return; // a duplicate after redelivery, or a verdict that arrived after its timeout
+        try {
+          waiter.resolve(decodeVerdict(msg.data));
+        } catch {
+          // malformed verdicts are ignored here; the timeout reports the request
+        }
+      },
+    });
+  }
+
+  /** Resolves with the ok verdict; rejects with ClassifyError on an error verdict, a timeout or overload. */
+  async classify(req: ClassifyOptions): Promise<OkVerdict> {
+    const verdict = await this.send(req);
+    if (verdict.ok) return verdict;
+    throw new ClassifyError(verdict.error.code as ErrorCode, verdict.error.message, verdict.id, verdict);
+  }
+
+  /** Like classify() but resolves with error verdicts too; rejects only on timeout or overload. */
+  async send(req: ClassifyOptions): Promise<Verdict> {
+    const id = req.id ?? randomUUID();
+    const timeoutMs = req.timeoutMs ?? 30_000;
+    const token = randomUUID().replaceAll("-", "");
+    let timer: NodeJS.Timeout | undefined;
+    const answered = new Promise<Verdict>((resolve) => this.pending.set(token, { resolve }));
+    try {
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new ClassifyError(ErrorCode.TIMEOUT, `no verdict for ${id} within ${timeoutMs} ms`, id)),
+          timeoutMs,
+        );
+      });
+      await Promise.race([this.publish(id, `${this.inboxPrefix}.${token}`, req, timeoutMs), timedOut]);
+      return await Promise.race([answered, timedOut]);
+    } finally {
+      clearTimeout(timer);
+      this.pending.delete(token);
+    }
+  }
+
+  private async publish(id: string, replyTo: string, req: ClassifyOptions, timeoutMs: number): Promise<void> {
+    const envelope: RequestEnvelope = {
+      v: 1,
+      id,
+      text: req.text,
+      ...(req.premise === undefined ? {} : { premise: req.premise }),
+      image: await this.imageField(id, req.image),
+    };
+    const h = natsHeaders();
+    h.set(Header.ReplyTo, replyTo);
+    h.set(Header.Version, "1");
+    const deadline = req.deadline === undefined ? Date.now() + timeoutMs : req.deadline;
+    if (deadline !== false) h.set(Header.Deadline, String(deadline instanceof Date ? deadline.getTime() : deadline));
+    try {
+      await this.js.publish(requestSubject(req.lane ?? Lane.interactive), JSON.stringify(envelope), { msgID: id, headers: h });
+    } catch (err) {
+      throw classifyPublishError(id, err);
+    }
+  }
+
+  private async imageField(id: string, image: Uint8Array): Promise<RequestEnvelope["image"]> {
+    const maxPayload = this.nc.info?.max_payload ?? 1024 * 1024;
+    const encodedBytes = Math.ceil(image.byteLength / 3) * 4;
+    if (encodedBytes + ENVELOPE_ALLOWANCE_BYTES <= maxPayload) return { data: Buffer.from(image).toString("base64") };
+    if (this.opts.largeImages === "refuse") {
+      throw new ClassifyError(
+        ErrorCode.PAYLOAD_TOO_LARGE,
+        `image of ${image.byteLength} bytes does not fit the server's max_payload of ${maxPayload} bytes`,
+        id,
+      );
+    }
+    const os = await new Objm(this.nc).open(IMAGE_BUCKET);
+    const name = `${id}-${randomUUID()}`;
+    await os.putBlob({ name }, image);
+    return { ref: { bucket: IMAGE_BUCKET, name } };
+  }
+
+  /** Stops listening for verdicts; the connection stays the caller's. */
+  close(): void {
+    this.sub.unsubscribe();
+  }
+}
+
+function classifyPublishError(id: string, err: unknown): ClassifyError {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/maximum (messages|bytes)|resource limits|stream store failed|insufficient resources/i.test(message)) {
+    return new ClassifyError(ErrorCode.OVERLOADED, `request stream is full: ${message}`, id, undefined, { cause: err });
+  }
+  if (/max_payload/i.test(message)) {
+    return new ClassifyError(ErrorCode.PAYLOAD_TOO_LARGE, message, id, undefined, { cause: err });
+  }
+  return new ClassifyError(ErrorCode.INTERNAL, `publish failed: ${message}`, id, undefined, { cause: err });
+}

@@ -1,0 +1,1 @@
+export { OfaClient, ClassifyError, IMAGE_BUCKET, type ClassifyOptions, type ClientOptions } from "./client.ts";

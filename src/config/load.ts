@@ -1,0 +1,122 @@
+/**
+ * Builds the frozen Config from defaults < env < flags, through the SETTINGS table.
+ * Every problem is collected and reported at once in one ConfigError (never silently coerced).
+ */
+import { OfaError, ErrorCode } from "../protocol/errors.ts";
+import { SETTINGS, type Setting } from "./settings.ts";
+
+export interface Config {
+  readonly natsUrl: readonly string[];
+  readonly natsUser?: string;
+  readonly natsPassword?: string;
+  readonly natsToken?: string;
+  readonly natsCredsFile?: string;
+  readonly natsNkeySeedFile?: string;
+  readonly natsTlsCaFile?: string;
+  readonly natsTlsCertFile?: string;
+  readonly natsTlsKeyFile?: string;
+  readonly embedded: boolean;
+  readonly dataDir: string;
+  readonly modelDir: string;
+  readonly executionProvider: "cpu" | "cuda";
+  readonly precision: "fp32" | "fp16";
+  readonly workers: number;
+  readonly intraOpThreads: number;
+  readonly maxBatch: number;
+  readonly maxBatchDelayMs: number;
+  readonly ackWaitMs: number;
+  readonly maxDeliver: number;
+  readonly maxAckPending: number;
+  readonly replicas: number;
+  readonly provision: boolean;
+  readonly maxPayloadBytes: number;
+  readonly maxImageBytes: number;
+  readonly maxImagePixels: number;
+  readonly maxTextChars: number;
+  readonly adminAddr: string;
+  readonly adminToken?: string;
+  readonly drainGraceMs: number;
+  readonly restartBackoffMs: number;
+  readonly cacheTtlMs: number;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends OfaError {
+  constructor(readonly problems: readonly string[]) {
+    super(ErrorCode.INTERNAL, `invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Flag values as commander gives them, keyed by setting key (camelCase). */
+export type FlagValues = Readonly<Record<string, string | boolean | undefined>>;
+
+export function loadConfig(flags: FlagValues = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const setting of SETTINGS as readonly Setting[]) {
+    const fromFlag = flags[setting.key];
+    const fromEnv = env[setting.env];
+    const raw = fromFlag !== undefined ? fromFlag : fromEnv !== undefined && fromEnv !== "" ? fromEnv : undefined;
+    const where = fromFlag !== undefined ? setting.flag : setting.env;
+    const value = raw === undefined ? defaultOf(setting) : coerce(setting, raw, where, problems);
+    if (value !== undefined) out[setting.key] = value;
+  }
+  crossCheck(out, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(out) as unknown as Config;
+}
+
+function defaultOf(setting: Setting): unknown {
+  if (setting.type === "csv" && typeof setting.default === "string") return Object.freeze(setting.default.split(","));
+  return setting.default;
+}
+
+function coerce(setting: Setting, raw: string | boolean, where: string, problems: string[]): unknown {
+  switch (setting.type) {
+    case "bool":
+      if (typeof raw === "boolean") return raw;
+      if (/^(1|true|yes|on)$/i.test(raw)) return true;
+      if (/^(0|false|no|off)$/i.test(raw)) return false;
+      problems.push(`${where}: expected true or false, got ${JSON.stringify(raw)}`);
+      return undefined;
+    case "int": {
+      const text = String(raw).trim();
+      if (!/^\d+$/.test(text)) {
+        problems.push(`${where}: expected a whole number, got ${JSON.stringify(raw)}`);
+        return undefined;
+      }
+      const n = Number(text);
+      if (setting.min !== undefined && n < setting.min) problems.push(`${where}: ${n} is below the minimum ${setting.min}`);
+      if (setting.max !== undefined && n > setting.max) problems.push(`${where}: ${n} is above the maximum ${setting.max}`);
+      return n;
+    }
+    case "csv":
+      return Object.freeze(String(raw).split(",").map((x) => x.trim()).filter(Boolean));
+    case "string": {
+      const text = String(raw);
+      if (setting.choices && !setting.choices.includes(text)) {
+        problems.push(`${where}: ${JSON.stringify(text)} is not one of ${setting.choices.join(", ")}`);
+      }
+      return text;
+    }
+  }
+}
+
+function crossCheck(c: Record<string, unknown>, problems: string[]): void {
+  if (!/^[^\s:]+:\d{1,5}$/.test(String(c.adminAddr))) problems.push(`OFA_ADMIN_ADDR: expected host:port, got ${JSON.stringify(c.adminAddr)}`);
+  if (c.natsTlsCertFile !== undefined && c.natsTlsKeyFile === undefined) problems.push("OFA_NATS_TLS_CERT needs OFA_NATS_TLS_KEY");
+  const auths = ["natsToken", "natsCredsFile", "natsNkeySeedFile", "natsUser"].filter((k) => c[k] !== undefined);
+  if (auths.length > 1) problems.push(`choose one NATS auth method, got ${auths.join(" and ")}`);
+  if (c.natsUser !== undefined && c.natsPassword === undefined) problems.push("OFA_NATS_USER needs OFA_NATS_PASSWORD");
+  for (const url of (c.natsUrl as string[] | undefined) ?? []) {
+    if (!/^(nats|tls|ws|wss):\/\/[^\s]+$/.test(url) && !/^[^\s/:]+:\d+$/.test(url)) problems.push(`NATS_URL: ${JSON.stringify(url)} is not a nats:// URL`);
+  }
+}
+
+/** The config with secrets replaced, for logs and /status. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...config };
+  for (const setting of SETTINGS as readonly Setting[]) if (setting.secret && out[setting.key] !== undefined) out[setting.key] = "[redacted]";
+  return out;
+}

@@ -1,0 +1,51 @@
+/**
+ * From a received message to a prepared model input, cheapest checks first: envelope and limits, deadline,
+ * image bytes (inline or object store), verdict cache, then decode/resize and tokenisation.
+ * Throws VerdictError for anything the caller must be told; returns a cached answer when there is one.
+ */
+import { ErrorCode, VerdictError, parseRequest, type RequestLimits } from "../protocol/index.ts";
+import type { AnswerScores, Model } from "../model/index.ts";
+import { VerdictCache } from "./cache.ts";
+import type { ImageStore } from "./images.ts";
+import { hasExplicitId, type Job } from "./job.ts";
+
+export interface AdmissionDeps {
+  readonly model: Model;
+  readonly images: ImageStore;
+  readonly cache: VerdictCache | undefined;
+  readonly limits: RequestLimits;
+  readonly now: () => number;
+}
+
+export type Admitted = { readonly kind: "prepared" } | { readonly kind: "cached"; readonly answer: AnswerScores };
+
+export async function admit(job: Job, deps: AdmissionDeps): Promise<Admitted> {
+  const request = parseRequest(job.msg.data, deps.limits);
+  if (!hasExplicitId(job) && request.bodyId) job.id = request.bodyId;
+  job.deadlineMs ??= request.bodyDeadlineMs;
+  checkDeadline(job, deps.now());
+  if (request.image.kind === "ref") job.imageRef = request.image.ref;
+  const image = request.image.kind === "inline" ? request.image.bytes : await deps.images.read(request.image.ref);
+  if (deps.cache) {
+    job.cacheKey = VerdictCache.key(image, request.text, request.premise, deps.model.info.version);
+    const answer = await deps.cache.get(job.cacheKey);
+    if (answer) return { kind: "cached", answer };
+  }
+  const started = deps.now();
+  job.prepared = await deps.model.prepare(image, request.text, request.premise);
+  job.preprocessMs = deps.now() - started;
+  return { kind: "prepared" };
+}
+
+export function checkDeadline(job: Job, nowMs: number): void {
+  if (job.deadlineMs !== undefined && nowMs > job.deadlineMs) {
+    throw new VerdictError(
+      ErrorCode.DEADLINE_EXCEEDED,
+      `deadline ${new Date(job.deadlineMs).toISOString()} passed ${nowMs - job.deadlineMs} ms before the request could be served`,
+    );
+  }
+}
+
+export function isExpired(job: Job, nowMs: number): boolean {
+  return job.deadlineMs !== undefined && nowMs > job.deadlineMs;
+}

@@ -1,0 +1,65 @@
+/**
+ * Dynamic batching, as pure decisions over the queue of prepared requests:
+ * - a batch starts as soon as maxBatch requests are ready, or when the oldest ready request has waited
+ *   maxBatchDelayMs (Triton's max_queue_delay; the timer starts with the first request of the batch, as Ray Serve does);
+ * - interactive requests go first, but bulk requests get at least a quarter of the slots of each batch while they
+ *   wait (a credit that accumulates), so a steady interactive stream never starves the bulk lane.
+ */
+import { Lane } from "../protocol/index.ts";
+
+export interface Queued {
+  readonly lane: Lane;
+  readonly readyAtMs: number;
+}
+
+/** Share of batch slots bulk is guaranteed while it has requests waiting. */
+export const BULK_SHARE = 0.25;
+
+export class ReadyQueue<T extends Queued> {
+  private readonly lanes: Record<Lane, T[]> = { interactive: [], bulk: [] };
+  private bulkCredit = 0;
+
+  get size(): number {
+    return this.lanes.interactive.length + this.lanes.bulk.length;
+  }
+
+  push(item: T): void {
+    this.lanes[item.lane].push(item);
+  }
+
+  oldestReadyAtMs(): number | undefined {
+    const heads = [this.lanes.interactive[0], this.lanes.bulk[0]].filter((x): x is T => x !== undefined);
+    return heads.length === 0 ? undefined : Math.min(...heads.map((h) => h.readyAtMs));
+  }
+
+  /** Removes and returns up to `max` items: bulk's guaranteed share first, then interactive, then more bulk. */
+  take(max: number): T[] {
+    const { interactive, bulk } = this.lanes;
+    if (bulk.length > 0) this.bulkCredit += max * BULK_SHARE;
+    else this.bulkCredit = 0;
+    const bulkFirst = Math.min(bulk.length, Math.floor(this.bulkCredit), max);
+    this.bulkCredit -= bulkFirst;
+    const batch = bulk.splice(0, bulkFirst);
+    batch.push(...interactive.splice(0, max - batch.length));
+    batch.push(...bulk.splice(0, max - batch.length));
+    return batch;
+  }
+
+  /** Removes every item for which `pred` holds (e.g. expired deadlines) and returns them. */
+  extract(pred: (item: T) => boolean): T[] {
+    const out: T[] = [];
+    for (const lane of [Lane.interactive, Lane.bulk]) {
+      const keep: T[] = [];
+      for (const item of this.lanes[lane]) (pred(item) ? out : keep).push(item);
+      this.lanes[lane] = keep;
+    }
+    return out;
+  }
+}
+
+/** 0: start a batch now; n > 0: check again in n ms; Infinity: nothing is ready. */
+export function batchDueInMs(readyCount: number, oldestReadyAtMs: number | undefined, maxBatch: number, maxDelayMs: number, nowMs: number): number {
+  if (readyCount === 0 || oldestReadyAtMs === undefined) return Infinity;
+  if (readyCount >= maxBatch) return 0;
+  return Math.max(0, oldestReadyAtMs + maxDelayMs - nowMs);
+}

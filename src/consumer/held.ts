@@ -1,0 +1,57 @@
+/**
+ * Every request a worker holds, from receipt to settlement, and the heartbeat that keeps their leases:
+ * each held message gets `working()` every ackWait/3, so a request waiting for a batch or inside a long
+ * inference is not redelivered while it is still being served (the role of bullmq's lock renewal).
+ */
+import type { Job } from "./job.ts";
+
+export class HeldSet {
+  private readonly jobs = new Set<Job>();
+  private timer: NodeJS.Timeout | undefined;
+  private emptyWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly heartbeatEveryMs: number,
+    private readonly onSizeChange: (size: number) => void,
+  ) {}
+
+  get size(): number {
+    return this.jobs.size;
+  }
+
+  add(job: Job): void {
+    this.jobs.add(job);
+    this.onSizeChange(this.jobs.size);
+  }
+
+  delete(job: Job): void {
+    if (!this.jobs.delete(job)) return;
+    this.onSizeChange(this.jobs.size);
+    if (this.jobs.size === 0) for (const release of this.emptyWaiters.splice(0)) release();
+  }
+
+  startHeartbeats(): void {
+    this.timer ??= setInterval(() => this.heartbeat(), this.heartbeatEveryMs);
+    this.timer.unref();
+  }
+
+  stopHeartbeats(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private heartbeat(): void {
+    for (const job of this.jobs) job.msg.working();
+  }
+
+  /** Resolves true once nothing is held, or false after timeoutMs. */
+  async waitEmpty(timeoutMs: number): Promise<boolean> {
+    if (this.jobs.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const emptied = new Promise<boolean>((resolve) => this.emptyWaiters.push(() => resolve(true)));
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const result = await Promise.race([emptied, timedOut]);
+    clearTimeout(timer);
+    return result;
+  }
+}

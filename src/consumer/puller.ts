@@ -1,0 +1,79 @@
+/**
+ * Pulls one lane's durable consumer with bounded fetches: each fetch asks for no more than the worker's free room,
+ * so every message a worker receives is immediately held and heartbeated — none sits in a client buffer past its
+ * ack wait (a known JetStream pitfall with large prefetch). Fetches expire quickly so a lost pull (broker restart)
+ * is replaced within seconds.
+ */
+import type { Consumer, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+import type { Logger } from "../log/logger.ts";
+import type { Lane } from "../protocol/index.ts";
+import { Signal } from "./signal.ts";
+
+export interface Room {
+  /** How many more messages this lane may request now. */
+  available(lane: Lane): number;
+  reserve(n: number): void;
+  release(n: number): void;
+  readonly changed: Signal;
+}
+
+const FETCH_EXPIRES_MS = 2_000;
+const ERROR_BACKOFF_MS = 500;
+
+export class LanePuller {
+  private stopped = false;
+  private current: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly lane: Lane,
+    private readonly consumer: Consumer,
+    private readonly room: Room,
+    private readonly onMessage: (lane: Lane, msg: JsMsg) => void,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const want = this.room.available(this.lane);
+      if (want <= 0) {
+        await this.room.changed.wait(1_000);
+        continue;
+      }
+      await this.fetchOnce(want);
+    }
+  }
+
+  private async fetchOnce(want: number): Promise<void> {
+    this.room.reserve(want);
+    let received = 0;
+    try {
+      this.current = await this.consumer.fetch({ max_messages: want, expires: FETCH_EXPIRES_MS });
+      for await (const msg of this.current) {
+        received += 1;
+        this.room.release(1);
+        this.onMessage(this.lane, msg);
+      }
+    } catch (err) {
+      if (!this.stopped) {
+        this.logger.warn({ err, lane: this.lane }, "pull failed; retrying");
+        await new Promise((r) => setTimeout(r, ERROR_BACKOFF_MS));
+      }
+    } finally {
+      this.room.release(want - received);
+      this.current = undefined;
+    }
+  }
+
+  /** Stops pulling; resolves when the loop has ended. Messages already on their way still reach onMessage. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.current?.stop();
+    this.room.changed.notify();
+    await this.loop;
+  }
+}

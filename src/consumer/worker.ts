@@ -1,0 +1,291 @@
+/**
+ * One worker process's consumer: pull (both lanes) → hold and heartbeat → admit → batch → infer → publish → settle.
+ * Lifecycle: starting → ready → draining → closed. `drain()` stops pulling, lets held requests finish within the
+ * grace period, and is idempotent. Requests still held when the grace runs out are left un-acked: JetStream
+ * redelivers them to another worker, so a drain never loses a request.
+ */
+import type { NatsConnection } from "@nats-io/transport-node";
+import { jetstream, type Consumer, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
+import type { Logger } from "../log/logger.ts";
+import type { WorkerMetrics } from "../metrics/definitions.ts";
+import type { AnswerScores, Model } from "../model/index.ts";
+import { ErrorCode, LANES, STREAMS, VerdictError, consumerName, errorVerdict, type Lane, type OkVerdict, type RequestLimits } from "../protocol/index.ts";
+import { admit, isExpired } from "./admission.ts";
+import { batchDueInMs, ReadyQueue } from "./batcher.ts";
+import type { VerdictCache } from "./cache.ts";
+import { HeldSet } from "./held.ts";
+import { ImageStore } from "./images.ts";
+import { jobFromMessage, type Job } from "./job.ts";
+import { LanePuller, type Room } from "./puller.ts";
+import { VerdictPublisher } from "./publish.ts";
+import { decideSettlement, type Outcome } from "./settle.ts";
+import { Signal } from "./signal.ts";
+
+export type ConsumerState = "starting" | "ready" | "draining" | "closed";
+
+export interface ConsumerSettings {
+  readonly workerName: string;
+  readonly maxBatch: number;
+  readonly maxBatchDelayMs: number;
+  readonly ackWaitMs: number;
+  readonly maxDeliver: number;
+  readonly maxImageBytes: number;
+  readonly limits: RequestLimits;
+}
+
+export interface ConsumerDeps {
+  readonly nc: NatsConnection;
+  readonly model: Model;
+  readonly cache: VerdictCache | undefined;
+  readonly logger: Logger;
+  readonly metrics: WorkerMetrics;
+  readonly settings: ConsumerSettings;
+  readonly now?: () => number;
+}
+
+const BIND_RETRY_MS = 500;
+
+export class EntailmentConsumer {
+  state: ConsumerState = "starting";
+  private readonly js: JetStreamClient;
+  private readonly held: HeldSet;
+  private readonly ready = new ReadyQueue<Job>();
+  private readonly publisher: VerdictPublisher;
+  private readonly images: ImageStore;
+  private readonly pullers: LanePuller[] = [];
+  private readonly roomChanged = new Signal();
+  private reserved = 0;
+  private inferring = false;
+  private batchTimer: NodeJS.Timeout | undefined;
+  private drained: Promise<number> | undefined;
+  private readonly now: () => number;
+  /** Requests a worker holds at most: one batch running, one forming (preprocessing overlaps inference). */
+  readonly capacity: number;
+
+  constructor(private readonly deps: ConsumerDeps) {
+    this.js = jetstream(deps.nc);
+    this.now = deps.now ?? Date.now;
+    this.capacity = 2 * deps.settings.maxBatch;
+    this.held = new HeldSet(Math.max(100, Math.floor(deps.settings.ackWaitMs / 3)), (n) => {
+      deps.metrics.inFlight.set(n);
+      this.roomChanged.notify();
+    });
+    this.publisher = new VerdictPublisher(deps.nc, this.js);
+    this.images = new ImageStore(deps.nc, deps.settings.maxImageBytes);
+  }
+
+  /** Binds the lane consumers (waiting for them to be provisioned) and starts pulling. */
+  async start(): Promise<void> {
+    this.held.startHeartbeats();
+    for (const lane of LANES) {
+      const consumer = await this.bind(lane);
+      if (this.state !== "starting") return;
+      this.pullers.push(new LanePuller(lane, consumer, this.room(), (l, m) => this.onMessage(l, m), this.deps.logger));
+    }
+    this.state = "ready";
+    for (const p of this.pullers) p.start();
+  }
+
+  private async bind(lane: Lane): Promise<Consumer> {
+    for (;;) {
+      try {
+        return await this.js.consumers.get(STREAMS.requests, consumerName(lane));
+      } catch (err) {
+        if (this.state !== "starting") throw err;
+        this.deps.logger.warn({ err, lane }, "request consumer not available yet; retrying");
+        await new Promise((r) => setTimeout(r, BIND_RETRY_MS));
+      }
+    }
+  }
+
+  private room(): Room {
+    return {
+      // Interactive may use the whole capacity; bulk at most one batch, so it cannot crowd interactive out of a worker.
+      available: (lane) => {
+        const free = this.capacity - this.held.size - this.reserved;
+        return lane === "bulk" ? Math.min(free, this.deps.settings.maxBatch - this.heldInLane("bulk")) : free;
+      },
+      reserve: (n) => (this.reserved += n),
+      release: (n) => {
+        this.reserved -= n;
+        if (n > 0) this.roomChanged.notify();
+      },
+      changed: this.roomChanged,
+    };
+  }
+
+  private bulkHeld = 0;
+  private heldInLane(lane: Lane): number {
+    return lane === "bulk" ? this.bulkHeld : this.held.size - this.bulkHeld;
+  }
+
+  private onMessage(lane: Lane, msg: JsMsg): void {
+    if (this.state !== "ready") {
+      msg.nak(); // arrived after drain began: hand it straight to another worker
+      return;
+    }
+    const job = jobFromMessage(msg, lane, this.now());
+    this.held.add(job);
+    if (lane === "bulk") this.bulkHeld += 1;
+    if (job.deliveries > 1) this.deps.metrics.redeliveries.inc();
+    this.deps.metrics.queueWait.observe(Math.max(0, job.receivedAtMs - job.publishedAtMs) / 1000);
+    void this.admitJob(job);
+  }
+
+  private async admitJob(job: Job): Promise<void> {
+    try {
+      const admitted = await admit(job, { ...this.deps, images: this.images, limits: this.deps.settings.limits, now: this.now });
+      if (admitted.kind === "cached") {
+        this.deps.metrics.cacheHits.inc();
+        await this.settle(job, { kind: "answered" }, this.okVerdict(job, admitted.answer, 1, 0, true));
+        return;
+      }
+      if (this.deps.cache) this.deps.metrics.cacheMisses.inc();
+      this.deps.metrics.preprocess.observe(job.preprocessMs / 1000);
+      job.readyAtMs = this.now();
+      this.ready.push(job);
+      this.scheduleBatch();
+    } catch (error) {
+      await this.settle(job, { kind: "failed", error });
+    }
+  }
+
+  private scheduleBatch(): void {
+    if (this.inferring) return;
+    clearTimeout(this.batchTimer);
+    const due = batchDueInMs(this.ready.size, this.ready.oldestReadyAtMs(), this.deps.settings.maxBatch, this.deps.settings.maxBatchDelayMs, this.now());
+    if (due === Infinity) return;
+    if (due > 0) {
+      this.batchTimer = setTimeout(() => this.scheduleBatch(), due);
+      return;
+    }
+    this.inferring = true;
+    void this.runBatch().finally(() => {
+      this.inferring = false;
+      this.scheduleBatch();
+    });
+  }
+
+  private async runBatch(): Promise<void> {
+    const now = this.now();
+    for (const job of this.ready.extract((j) => isExpired(j, now))) {
+      void this.settle(job, { kind: "failed", error: new VerdictError(ErrorCode.DEADLINE_EXCEEDED, "deadline passed while waiting for a batch") });
+    }
+    const batch = this.ready.take(this.deps.settings.maxBatch);
+    if (batch.length === 0) return;
+    const startedAt = this.now();
+    let answers: readonly AnswerScores[];
+    let runMs: number;
+    try {
+      ({ answers, runMs } = await this.deps.model.infer(batch.map((j) => j.prepared!)));
+    } catch (err) {
+      this.deps.logger.error({ err, batchSize: batch.length }, "inference failed");
+      const error = new Error(`inference failed: ${(err as Error).message}`, { cause: err });
+      await Promise.all(batch.map((job) => this.settle(job, { kind: "failed", error })));
+      return;
+    }
+    this.deps.metrics.inference.observe(runMs / 1000);
+    this.deps.metrics.batchSize.observe(batch.length);
+    await Promise.all(
+      batch.map((job, i) => {
+        job.prepared = undefined; // release the pixels before publishing
+        this.deps.metrics.batchWait.observe(Math.max(0, startedAt - job.readyAtMs) / 1000);
+        return this.settle(job, { kind: "answered" }, this.okVerdict(job, answers[i]!, batch.length, runMs, false, startedAt - job.readyAtMs));
+      }),
+    );
+  }
+
+  private okVerdict(job: Job, answer: AnswerScores, batchSize: number, inferenceMs: number, cached: boolean, batchWaitMs = 0): OkVerdict {
+    const now = this.now();
+    return {
+      v: 1,
+      id: job.id,
+      ok: true,
+      label: answer.label,
+      scores: answer.scores,
+      model: this.deps.model.info,
+      timings: {
+        queueMs: Math.max(0, job.receivedAtMs - job.publishedAtMs),
+        preprocessMs: round(job.preprocessMs),
+        batchWaitMs: round(Math.max(0, batchWaitMs)),
+        inferenceMs: round(inferenceMs),
+        totalMs: Math.max(0, now - job.publishedAtMs),
+      },
+      batchSize,
+      deliveries: job.deliveries,
+      worker: this.deps.settings.workerName,
+      ...(cached ? { cached: true } : {}),
+    };
+  }
+
+  /** Publishes what the settlement calls for, then acks / terms / naks. Never throws. */
+  private async settle(job: Job, outcome: Outcome, verdict?: OkVerdict): Promise<void> {
+    const { settings, metrics, logger } = this.deps;
+    const decision = decideSettlement(outcome, job.deliveries, settings);
+    const log = logger.child({ reqId: job.id, seq: job.msg.info.streamSequence, deliveries: job.deliveries, lane: job.lane });
+    try {
+      if (decision.kind === "ack" && verdict) {
+        await this.publisher.publish(job, verdict);
+        job.msg.ack();
+        metrics.verdicts.inc({ outcome: "ok", code: "none" });
+        metrics.total.observe(verdict.timings.totalMs / 1000);
+        if (this.deps.cache && job.cacheKey && !verdict.cached) void this.deps.cache.put(job.cacheKey, { label: verdict.label, scores: verdict.scores });
+        log.info({ outcome: "ok", label: verdict.label, batchSize: verdict.batchSize, cached: verdict.cached === true, timings: verdict.timings }, "verdict");
+      } else if (decision.kind === "term") {
+        const ev = errorVerdict(job.id, decision.code, decision.message, { model: this.deps.model.info, deliveries: job.deliveries, worker: settings.workerName });
+        await this.publisher.publish(job, ev);
+        if (decision.deadLetter) {
+          await this.publisher.deadLetter(job, decision.code, decision.message);
+          metrics.deadLetters.inc({ code: decision.code });
+        }
+        job.msg.term(); // no reason: nats-server 2.9 ignores term(reason) and would redeliver; the reason is in the dead letter
+        metrics.verdicts.inc({ outcome: "error", code: decision.code });
+        log.info({ outcome: "error", code: decision.code, reason: decision.message }, "error verdict");
+      } else if (decision.kind === "nak") {
+        job.msg.nak(decision.delayMs);
+        metrics.naks.inc();
+        log.warn({ err: outcome.kind === "failed" ? outcome.error : undefined, retryInMs: decision.delayMs }, "transient failure; request handed back");
+      }
+      if (decision.kind !== "nak" && job.imageRef) void this.images.delete(job.imageRef);
+    } catch (err) {
+      // Publishing failed (broker gone, timeout): leave it to JetStream to redeliver rather than lose it.
+      log.warn({ err }, "could not publish the verdict; request handed back");
+      safely(() => job.msg.nak(1_000));
+    } finally {
+      if (job.lane === "bulk") this.bulkHeld -= 1;
+      this.held.delete(job);
+    }
+  }
+
+  /** Stops pulling and waits up to graceMs for held requests. Resolves with how many were left to redelivery. */
+  drain(graceMs: number): Promise<number> {
+    this.drained ??= this.doDrain(graceMs);
+    return this.drained;
+  }
+
+  private async doDrain(graceMs: number): Promise<number> {
+    this.state = "draining";
+    await Promise.all(this.pullers.map((p) => p.stop()));
+    const emptied = await this.held.waitEmpty(graceMs);
+    this.held.stopHeartbeats();
+    clearTimeout(this.batchTimer);
+    this.state = "closed";
+    return emptied ? 0 : this.held.size;
+  }
+
+  get heldCount(): number {
+    return this.held.size;
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+function safely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // the connection is gone; ack_wait will redeliver
+  }
+}

@@ -1,0 +1,98 @@
+/** The `ofa-entail` CLI: parse argv → validate config once → run one command. Nothing else lives here. */
+import { Command, Option } from "commander";
+import { loadConfig, ConfigError, SETTINGS, type FlagValues, type Setting } from "./config/index.ts";
+import { createLogger } from "./log/logger.ts";
+import { runClassify, type ClassifyCliOptions } from "./client/cli.ts";
+import { runProvision } from "./supervisor/provision-cli.ts";
+import { Supervisor, VERSION } from "./supervisor/supervisor.ts";
+
+const program = new Command("ofa-entail").description("Visual entailment (OFA) behind NATS JetStream").version(VERSION);
+
+function withSettings(cmd: Command): Command {
+  for (const s of SETTINGS as readonly Setting[]) {
+    if (s.type === "bool" && s.default === true) cmd.addOption(new Option(`--no-${s.flag.slice(2)}`, `disable: ${s.doc} [${s.env}]`));
+    else if (s.type === "bool") cmd.addOption(new Option(s.flag, `${s.doc} [${s.env}]`));
+    else cmd.addOption(new Option(`${s.flag} <value>`, `${s.doc} [${s.env}]${s.default !== undefined ? ` (default ${s.default})` : ""}`));
+  }
+  return cmd;
+}
+
+/** Commander's option values keyed by setting key. */
+function flagValues(opts: Record<string, unknown>): FlagValues {
+  const out: Record<string, string | boolean | undefined> = {};
+  for (const s of SETTINGS as readonly Setting[]) {
+    const attr = s.flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const v = opts[attr];
+    if (v !== undefined && !(s.type === "bool" && s.default === true && v === true)) out[s.key] = v as string | boolean;
+  }
+  return out;
+}
+
+function configOrExit(opts: Record<string, unknown>, overrides: FlagValues = {}) {
+  try {
+    return loadConfig({ ...flagValues(opts), ...overrides });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`ofa-entail: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+withSettings(program.command("serve").description("run the supervisor, its workers and the admin port")).action(async (opts: Record<string, unknown>) => {
+  const config = configOrExit(opts);
+  const logger = createLogger(config.logLevel, { component: "supervisor" });
+  let supervisor: Supervisor;
+  try {
+    supervisor = await Supervisor.start(config, logger);
+  } catch (err) {
+    logger.fatal({ err }, "could not start");
+    process.exit(1);
+  }
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      supervisor.forceExit();
+      process.exit(130);
+    }
+    logger.info({ signal: sig }, "signal received");
+    void supervisor.shutdown().then(() => process.exit(0));
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+});
+
+withSettings(program.command("provision").description("create or update the JetStream streams, consumers and buckets"))
+  .option("--dry-run", "print the differences against the server and change nothing")
+  .action(async (opts: Record<string, unknown>) => {
+    process.exitCode = await runProvision(configOrExit(opts), opts.dryRun === true);
+  });
+
+program
+  .command("classify")
+  .description("send one request and print its verdict as one JSON line")
+  .requiredOption("--image <file>", "image file (JPEG, PNG or WebP)")
+  .requiredOption("--text <text>", "the hypothesis")
+  .option("--premise <text>", "optional premise text")
+  .option("--timeout <ms>", "how long to wait for the verdict", "30000")
+  .option("--lane <lane>", "interactive or bulk", "interactive")
+  .option("--nats <url>", "NATS URL [NATS_URL]")
+  .action(async (opts: ClassifyCliOptions & { nats?: string }) => {
+    const config = configOrExit({}, opts.nats ? { natsUrl: opts.nats } : {});
+    process.exitCode = await runClassify(config, opts);
+  });
+
+program
+  .command("loadgen")
+  .description("the load generator (same as ofa-entail-loadgen)")
+  .allowUnknownOption()
+  .helpOption(false)
+  .argument("[args...]")
+  .action(async (args: string[]) => {
+    process.argv = [process.argv[0]!, "ofa-entail-loadgen", ...args];
+    await import("../loadgen/main.ts");
+  });
+
+await program.parseAsync(process.argv);

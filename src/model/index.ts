@@ -1,0 +1,90 @@
+/**
+ * The model façade: open a model directory, turn (image, text, premise) into prepared inputs, run batches, decode.
+ * Knows nothing of NATS. Opening includes a smoke inference: a model that loads but cannot answer is refused.
+ */
+import { ErrorCode, OfaError } from "../protocol/errors.ts";
+import type { ModelInfo } from "../protocol/verdict.ts";
+import { assembleBatch, type PreparedInput } from "./batch.ts";
+import { decodeVerdict, type AnswerScores } from "./decode.ts";
+import { loadManifest, type Manifest } from "./manifest.ts";
+import { preprocessImage, type ImageLimits } from "./preprocess.ts";
+import { buildPrompt } from "./prompt.ts";
+import { ModelSession } from "./session.ts";
+import { loadTokenizer, type PromptTokenizer } from "./tokenizer.ts";
+
+export type { PreparedInput } from "./batch.ts";
+export type { AnswerScores } from "./decode.ts";
+export type { Manifest } from "./manifest.ts";
+export { loadManifest } from "./manifest.ts";
+
+export interface ModelOptions {
+  readonly modelDir: string;
+  readonly executionProvider: "cpu" | "cuda";
+  readonly precision: "fp32" | "fp16";
+  readonly intraOpThreads: number;
+  readonly limits: ImageLimits;
+}
+
+export interface BatchResult {
+  readonly answers: readonly AnswerScores[];
+  readonly runMs: number;
+}
+
+export class Model {
+  private constructor(
+    readonly info: ModelInfo,
+    readonly manifest: Manifest,
+    private readonly tokenizer: PromptTokenizer,
+    private readonly session: ModelSession,
+    private readonly limits: ImageLimits,
+  ) {}
+
+  static async open(options: ModelOptions): Promise<Model> {
+    const dir = await loadManifest(options.modelDir);
+    const tokenizer = await loadTokenizer(dir.dir, dir.manifest);
+    const session = await ModelSession.open({
+      onnxPath: dir.onnxPath(options.precision),
+      executionProvider: options.executionProvider,
+      intraOpThreads: options.intraOpThreads,
+      inputNames: dir.manifest.inputs,
+      outputName: dir.manifest.output,
+    });
+    const model = new Model(dir.info, dir.manifest, tokenizer, session, options.limits);
+    try {
+      await model.smokeTest();
+    } catch (err) {
+      await model.close();
+      throw err;
+    }
+    return model;
+  }
+
+  /** Decode + resize + normalise the image and tokenise the prompt. Throws VerdictError on bad input. */
+  async prepare(image: Uint8Array, text: string, premise?: string): Promise<PreparedInput> {
+    const pixels = await preprocessImage(image, this.manifest.image, this.limits);
+    return { pixels, inputIds: this.tokenizer.encodePrompt(buildPrompt(this.manifest, text, premise)) };
+  }
+
+  /** One session.run for the whole batch. */
+  async infer(items: readonly PreparedInput[]): Promise<BatchResult> {
+    const result = await this.session.run(assembleBatch(items, this.manifest));
+    const answers = items.map((_, row) => decodeVerdict(result.logits.subarray(row * result.columns, (row + 1) * result.columns), this.manifest.answers));
+    return { answers, runMs: result.runMs };
+  }
+
+  /** Runs a grey image through the whole path; refuses a model whose answers are not finite. */
+  private async smokeTest(): Promise<void> {
+    const size = this.manifest.image.size;
+    const pixels = new Float32Array(3 * size * size);
+    const inputIds = this.tokenizer.encodePrompt(buildPrompt(this.manifest, "there is a dog."));
+    const { answers } = await this.infer([{ pixels, inputIds }]);
+    const scores = Object.values(answers[0]!.scores);
+    if (!scores.every(Number.isFinite)) {
+      throw new OfaError(ErrorCode.MODEL_RUN, `model ${this.info.name} failed its smoke inference (non-finite scores)`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.session.close();
+  }
+}

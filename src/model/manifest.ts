@@ -1,0 +1,97 @@
+/**
+ * The model-directory contract (models/README.md): manifest.json names the ONNX files, their inputs and output,
+ * the image preprocessing, the prompt templates, the tokenizer and the answer tokens. The service reads only this;
+ * the tiny test model, the OFA-large-shaped benchmark model and a real OFA-large export all obey it.
+ */
+import { readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Type, type Static } from "@sinclair/typebox";
+import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { OfaError, ErrorCode } from "../protocol/errors.ts";
+import type { ModelInfo } from "../protocol/verdict.ts";
+
+export const ManifestSchema = Type.Object({
+  manifestVersion: Type.Literal(1),
+  name: Type.String({ minLength: 1 }),
+  version: Type.String({ minLength: 1 }),
+  meaningful: Type.Boolean(),
+  source: Type.Optional(Type.String()),
+  onnx: Type.Object({ fp32: Type.String({ minLength: 1 }), fp16: Type.Optional(Type.Union([Type.String(), Type.Null()])) }),
+  inputs: Type.Object({ inputIds: Type.String(), patchImages: Type.String(), decoderInputIds: Type.String() }),
+  output: Type.String(),
+  image: Type.Object({
+    size: Type.Integer({ minimum: 8, maximum: 4096 }),
+    resize: Type.Literal("bicubic"),
+    mean: Type.Tuple([Type.Number(), Type.Number(), Type.Number()]),
+    std: Type.Tuple([Type.Number({ exclusiveMinimum: 0 }), Type.Number({ exclusiveMinimum: 0 }), Type.Number({ exclusiveMinimum: 0 })]),
+  }),
+  text: Type.Object({
+    tokenizer: Type.String(),
+    maxSourceTokens: Type.Integer({ minimum: 1 }),
+    bosId: Type.Integer({ minimum: 0 }),
+    padId: Type.Integer({ minimum: 0 }),
+    eosId: Type.Integer({ minimum: 0 }),
+  }),
+  prompt: Type.Object({
+    type: Type.Union([Type.Literal("none"), Type.Literal("prev_output")]),
+    hypothesisOnly: Type.String(),
+    withPremise: Type.String(),
+  }),
+  answers: Type.Array(
+    Type.Object({ label: Type.Union([Type.Literal("yes"), Type.Literal("no"), Type.Literal("maybe")]), tokenId: Type.Integer({ minimum: 0 }) }),
+    { minItems: 3, maxItems: 3 },
+  ),
+});
+export type Manifest = Static<typeof ManifestSchema>;
+export type ImageSpec = Manifest["image"];
+export type Answer = Manifest["answers"][number];
+
+const checkManifest = TypeCompiler.Compile(ManifestSchema);
+
+/** A manifest together with the directory it came from. */
+export interface ModelDir {
+  readonly dir: string;
+  readonly manifest: Manifest;
+  onnxPath(precision: "fp32" | "fp16"): string;
+  readonly info: ModelInfo;
+}
+
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Resolves a model dir: as given (absolute or from the cwd), else relative to the package (so `models/tiny` works anywhere). */
+export function resolveModelDir(dir: string): string {
+  const fromCwd = resolve(dir);
+  if (existsSync(join(fromCwd, "manifest.json"))) return fromCwd;
+  const fromPackage = resolve(PACKAGE_ROOT, dir);
+  return existsSync(join(fromPackage, "manifest.json")) ? fromPackage : fromCwd;
+}
+
+export async function loadManifest(dirArg: string): Promise<ModelDir> {
+  const dir = resolveModelDir(dirArg);
+  const path = join(dir, "manifest.json");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, "utf8"));
+  } catch (err) {
+    throw new OfaError(ErrorCode.INTERNAL, `cannot read model manifest ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!checkManifest.Check(raw)) {
+    const problems = [...checkManifest.Errors(raw)].slice(0, 8).map((e) => `${e.path}: ${e.message}`);
+    throw new OfaError(ErrorCode.INTERNAL, `model manifest ${path} is invalid: ${problems.join("; ")}`);
+  }
+  const manifest = raw;
+  const labels = new Set(manifest.answers.map((a) => a.label));
+  if (labels.size !== 3) throw new OfaError(ErrorCode.INTERNAL, `model manifest ${path}: answers must be yes, no and maybe once each`);
+  return {
+    dir,
+    manifest,
+    info: Object.freeze({ name: manifest.name, version: manifest.version, meaningful: manifest.meaningful }),
+    onnxPath(precision) {
+      const file = precision === "fp16" ? manifest.onnx.fp16 : manifest.onnx.fp32;
+      if (!file) throw new OfaError(ErrorCode.INTERNAL, `model ${manifest.name} has no ${precision} ONNX file`);
+      return join(dir, file);
+    },
+  };
+}

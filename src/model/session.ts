@@ -1,0 +1,77 @@
+/**
+ * The main-thread handle of the onnxruntime session thread: load, run a batch feed, close.
+ * Input buffers are transferred (moved, not copied) to the thread; logits come back the same way.
+ */
+import { Worker } from "node:worker_threads";
+import { TS_THREAD_BOOT, threadEntry } from "../runtime/tsx.ts";
+import type { BatchFeed } from "./batch.ts";
+import type { SessionReply, SessionRequest, SessionThreadOptions } from "./session-protocol.ts";
+
+export type { SessionThreadOptions };
+
+export interface RunResult {
+  readonly logits: Float32Array;
+  readonly columns: number;
+  readonly runMs: number;
+}
+
+export class ModelSession {
+  private readonly thread: Worker;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve(r: SessionReply): void; reject(e: Error): void }>();
+  private failure: Error | undefined;
+
+  private constructor(options: SessionThreadOptions) {
+    this.thread = new Worker(TS_THREAD_BOOT, {
+      workerData: { entry: threadEntry(new URL("./session-thread.ts", import.meta.url)), options },
+    });
+    this.thread.on("message", (reply: SessionReply) => {
+      const w = this.waiting.get(reply.id);
+      this.waiting.delete(reply.id);
+      w?.resolve(reply);
+    });
+    const fail = (err: Error) => {
+      this.failure = err;
+      for (const w of this.waiting.values()) w.reject(err);
+      this.waiting.clear();
+    };
+    this.thread.on("error", fail);
+    this.thread.on("exit", (code) => fail(new Error(`session thread exited with code ${code}`)));
+  }
+
+  /** Starts the thread and waits until the session is created. */
+  static async open(options: SessionThreadOptions): Promise<ModelSession> {
+    const session = new ModelSession(options);
+    try {
+      await session.call({ kind: "load", id: 0 });
+    } catch (err) {
+      await session.close();
+      throw err;
+    }
+    return session;
+  }
+
+  async run(feed: BatchFeed): Promise<RunResult> {
+    const transfer = [feed.inputIds.buffer, feed.images.buffer, feed.decoderIds.buffer] as ArrayBuffer[];
+    const reply = await this.call({ kind: "run", id: 0, feed }, transfer);
+    if (reply.kind !== "result") throw new Error("session thread answered a run without a result");
+    return reply;
+  }
+
+  private call(request: SessionRequest, transfer: ArrayBuffer[] = []): Promise<SessionReply> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise<SessionReply>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.thread.postMessage({ ...request, id }, transfer);
+    }).then((reply) => {
+      if (reply.kind === "error") throw new Error(reply.message);
+      return reply;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.failure ??= new Error("session closed");
+    await this.thread.terminate();
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The v1 request envelope and its validation. Pure: bytes in, a typed request or a VerdictError out.
+ * Every check here runs before any expensive work (decode, inference), cheapest first.
+ */
+import { Type, type Static } from "@sinclair/typebox";
+import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { ErrorCode, VerdictError } from "./errors.ts";
+
+export const ENVELOPE_VERSION = 1;
+
+export const ImageRefSchema = Type.Object(
+  {
+    bucket: Type.String({ minLength: 1, maxLength: 256, description: "NATS object store bucket" }),
+    name: Type.String({ minLength: 1, maxLength: 1024, description: "object name in the bucket" }),
+  },
+  { additionalProperties: false },
+);
+
+export const RequestSchema = Type.Object(
+  {
+    v: Type.Literal(ENVELOPE_VERSION, { description: "envelope version" }),
+    id: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 128, description: "request id; the Nats-Msg-Id header wins when both are set" }),
+    ),
+    text: Type.String({ description: "the hypothesis: does the image (and premise) entail this?" }),
+    premise: Type.Optional(Type.String({ description: "optional premise text (OFA's text1)" })),
+    image: Type.Union(
+      [
+        Type.Object({ data: Type.String({ description: "image bytes, standard base64" }) }, { additionalProperties: false }),
+        Type.Object({ ref: ImageRefSchema }, { additionalProperties: false }),
+      ],
+      { description: "inline image (JPEG, PNG or WebP) or an object-store reference for large ones" },
+    ),
+    deadline: Type.Optional(
+      Type.Number({ description: "absolute deadline, ms since the Unix epoch; the Ofa-Deadline header wins" }),
+    ),
+  },
+  { additionalProperties: false, $id: "ofa.ve.request.v1", title: "Visual entailment request (v1)" },
+);
+export type RequestEnvelope = Static<typeof RequestSchema>;
+export type ImageRef = Static<typeof ImageRefSchema>;
+
+const checkRequest = TypeCompiler.Compile(RequestSchema);
+
+/** Limits applied before any expensive work. */
+export interface RequestLimits {
+  readonly maxPayloadBytes: number;
+  readonly maxTextChars: number;
+}
+
+/** A validated request. `image` is decoded bytes or a reference still to fetch. */
+export interface ParsedRequest {
+  readonly text: string;
+  readonly premise: string | undefined;
+  readonly image: { readonly kind: "inline"; readonly bytes: Buffer } | { readonly kind: "ref"; readonly ref: ImageRef };
+  readonly bodyId: string | undefined;
+  readonly bodyDeadlineMs: number | undefined;
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+export function parseRequest(payload: Uint8Array, limits: RequestLimits): ParsedRequest {
+  if (payload.byteLength > limits.maxPayloadBytes) {
+    throw new VerdictError(
+      ErrorCode.PAYLOAD_TOO_LARGE,
+      `payload is ${payload.byteLength} bytes; the limit is ${limits.maxPayloadBytes}`,
+    );
+  }
+  const body = parseJson(payload);
+  checkVersion(body);
+  if (!checkRequest.Check(body)) {
+    const problems = [...checkRequest.Errors(body)].slice(0, 5).map((e) => `${e.path || "/"}: ${e.message}`);
+    throw new VerdictError(ErrorCode.PAYLOAD_SCHEMA, `request does not match the v1 envelope: ${problems.join("; ")}`);
+  }
+  const text = checkText("text", body.text, limits.maxTextChars);
+  const premise = body.premise === undefined ? undefined : checkText("premise", body.premise, limits.maxTextChars);
+  const image = "data" in body.image ? { kind: "inline" as const, bytes: decodeBase64(body.image.data) } : { kind: "ref" as const, ref: body.image.ref };
+  return { text, premise, image, bodyId: body.id, bodyDeadlineMs: body.deadline };
+}
+
+function parseJson(payload: Uint8Array): unknown {
+  try {
+    return JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("utf8"));
+  } catch (err) {
+    throw new VerdictError(ErrorCode.PAYLOAD_JSON, "payload is not valid JSON", { cause: err });
+  }
+}
+
+function checkVersion(body: unknown): void {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new VerdictError(ErrorCode.PAYLOAD_SCHEMA, "payload must be a JSON object");
+  }
+  const v = (body as { v?: unknown }).v;
+  if (v === undefined) throw new VerdictError(ErrorCode.PAYLOAD_SCHEMA, "envelope version `v` is missing");
+  if (v !== ENVELOPE_VERSION) {
+    throw new VerdictError(ErrorCode.SCHEMA_VERSION, `envelope version ${JSON.stringify(v)} is not supported; use ${ENVELOPE_VERSION}`);
+  }
+}
+
+function checkText(field: string, value: string, maxChars: number): string {
+  if (value.trim().length === 0) throw new VerdictError(ErrorCode.TEXT_EMPTY, `${field} is empty`);
+  if (value.length > maxChars) {
+    throw new VerdictError(ErrorCode.TEXT_TOO_LONG, `${field} has ${value.length} characters; the limit is ${maxChars}`);
+  }
+  return value;
+}
+
+function decodeBase64(data: string): Buffer {
+  // Buffer.from(…, "base64") silently skips bad characters; check strictly first so garbage is an error.
+  if (!BASE64.test(data)) throw new VerdictError(ErrorCode.IMAGE_BASE64, "image.data is not valid standard base64");
+  const bytes = Buffer.from(data, "base64");
+  if (bytes.byteLength === 0) throw new VerdictError(ErrorCode.IMAGE_EMPTY, "image has zero bytes");
+  return bytes;
+}

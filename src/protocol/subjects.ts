@@ -1,0 +1,60 @@
+/**
+ * Every stream, consumer and subject name on the wire. Nothing else spells them.
+ * Layout (see README "Subjects and streams"):
+ *   ofa.ve.req.<lane>       requests, stream OFA_VE_REQ (work-queue retention)
+ *   ofa.ve.verdict.<id>     verdicts, stream OFA_VE_VERDICTS (limits retention, for pipelines)
+ *   ofa.ve.dlq.<code>       dead letters, stream OFA_VE_DLQ
+ */
+export const STREAMS = Object.freeze({
+  requests: "OFA_VE_REQ",
+  verdicts: "OFA_VE_VERDICTS",
+  deadLetters: "OFA_VE_DLQ",
+  /** Captures JetStream MAX_DELIVERIES advisories so none is missed while the supervisor is down. */
+  advisories: "OFA_VE_ADVISORIES",
+} as const);
+
+/** Priority lanes: interactive is served before bulk, bulk is never starved. */
+export const Lane = { interactive: "interactive", bulk: "bulk" } as const;
+export type Lane = (typeof Lane)[keyof typeof Lane];
+export const LANES: readonly Lane[] = Object.freeze([Lane.interactive, Lane.bulk]);
+
+export const SUBJECT_PREFIX = "ofa.ve";
+export const REQUEST_SUBJECTS = `${SUBJECT_PREFIX}.req.>`;
+export const VERDICT_SUBJECTS = `${SUBJECT_PREFIX}.verdict.>`;
+export const DLQ_SUBJECTS = `${SUBJECT_PREFIX}.dlq.>`;
+/** Core request-reply front door (NATS services framework). */
+export const SERVICE_SUBJECT = `${SUBJECT_PREFIX}.classify`;
+export const SERVICE_NAME = "ofa-entail";
+
+export function requestSubject(lane: Lane): string {
+  return `${SUBJECT_PREFIX}.req.${lane}`;
+}
+
+/** The durable pull consumer that serves one lane. */
+export function consumerName(lane: Lane): string {
+  return `ofa-ve-${lane}`;
+}
+
+/** The advisory JetStream publishes when a message of `consumer` runs out of deliveries. */
+export function maxDeliveriesAdvisorySubject(stream: string, consumer: string): string {
+  return `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${consumer}`;
+}
+
+const TOKEN_UNSAFE = /[^A-Za-z0-9_-]/g;
+
+/**
+ * Request ids become subject tokens; anything outside [A-Za-z0-9_-] is replaced so that
+ * a caller-chosen id can never inject wildcards (`*`, `>`) or extra tokens (`.`).
+ */
+export function subjectToken(id: string): string {
+  const token = id.replace(TOKEN_UNSAFE, "_");
+  return token.length > 0 ? token : "_";
+}
+
+export function verdictSubject(requestId: string): string {
+  return `${SUBJECT_PREFIX}.verdict.${subjectToken(requestId)}`;
+}
+
+export function deadLetterSubject(code: string): string {
+  return `${SUBJECT_PREFIX}.dlq.${subjectToken(code)}`;
+}

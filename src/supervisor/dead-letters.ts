@@ -1,0 +1,76 @@
+/**
+ * Moves requests that ran out of deliveries to the dead letters. JetStream announces them with a MAX_DELIVERIES
+ * advisory; the OFA_VE_ADVISORIES stream captures those, so none is missed while no supervisor runs. For each:
+ * read the request (still in the work-queue stream), answer its caller OFA_ERR_MAX_DELIVERIES, write the dead
+ * letter with payload and reason, delete the request from the stream, ack the advisory.
+ */
+import type { NatsConnection } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import type { Logger } from "../log/logger.ts";
+import { VerdictPublisher } from "../consumer/publish.ts";
+import { jobFromMessage } from "../consumer/job.ts";
+import { ErrorCode, Header, Lane, STREAMS, errorVerdict, type Lane as LaneT } from "../protocol/index.ts";
+
+const MOVER = "ofa-ve-dead-letter-mover";
+
+interface MaxDeliveriesAdvisory {
+  stream: string;
+  consumer: string;
+  stream_seq: number;
+  deliveries: number;
+}
+
+export class DeadLetterMover {
+  private messages: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly logger: Logger,
+    private readonly onDeadLetter: (code: string) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    const js = jetstream(this.nc);
+    const jsm = await jetstreamManager(this.nc);
+    const consumer = await js.consumers.get(STREAMS.advisories, MOVER);
+    this.messages = await consumer.consume({ max_messages: 16 });
+    const publisher = new VerdictPublisher(this.nc, js);
+    this.loop = (async () => {
+      for await (const advisory of this.messages!) await this.handle(advisory, jsm, publisher);
+    })();
+  }
+
+  private async handle(advisory: JsMsg, jsm: JetStreamManager, publisher: VerdictPublisher): Promise<void> {
+    try {
+      const event = advisory.json<MaxDeliveriesAdvisory>();
+      const stored = await jsm.streams.getMessage(event.stream, { seq: event.stream_seq }).catch(() => null);
+      if (stored) {
+        const lane: LaneT = stored.subject.endsWith(`.${Lane.bulk}`) ? Lane.bulk : Lane.interactive;
+        // A stored message looks enough like a delivery for the publisher: same headers, payload and sequence.
+        const asDelivered = {
+          subject: stored.subject,
+          data: stored.data,
+          headers: stored.header,
+          info: { streamSequence: stored.seq, deliveryCount: event.deliveries, timestampNanos: stored.time.getTime() * 1e6 },
+        } as unknown as JsMsg;
+        const job = jobFromMessage(asDelivered, lane, Date.now());
+        const reason = `no worker answered after ${event.deliveries} deliveries (consumer ${event.consumer}); the last holder died, hung or kept failing`;
+        await publisher.publish(job, errorVerdict(job.id, ErrorCode.MAX_DELIVERIES, reason, { deliveries: event.deliveries }));
+        await publisher.deadLetter(job, ErrorCode.MAX_DELIVERIES, reason);
+        await jsm.streams.deleteMessage(event.stream, event.stream_seq, false).catch(() => false);
+        this.onDeadLetter(ErrorCode.MAX_DELIVERIES);
+        this.logger.warn({ reqId: job.id, seq: event.stream_seq, deliveries: event.deliveries, replyTo: stored.header?.get(Header.ReplyTo) ? "set" : "none" }, "request moved to dead letters");
+      }
+      advisory.ack();
+    } catch (err) {
+      this.logger.error({ err }, "dead-letter move failed; will retry");
+      advisory.nak(1_000);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.messages?.stop();
+    await this.loop?.catch(() => undefined);
+  }
+}

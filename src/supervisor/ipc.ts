@@ -1,0 +1,17 @@
+/** Typed messages between the supervisor and its worker processes (`kind` discriminates). */
+import type { MetricObjectWithValues, MetricValue } from "prom-client";
+import type { Config } from "../config/index.ts";
+import type { ModelInfo } from "../protocol/verdict.ts";
+
+export type ToWorker =
+  | { kind: "init"; workerId: number; config: Config }
+  | { kind: "drain"; graceMs: number }
+  | { kind: "metrics-request"; id: number };
+
+export type WorkerMetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
+
+export type FromWorker =
+  | { kind: "ready"; model: ModelInfo }
+  | { kind: "metrics"; id: number; metrics: WorkerMetricsSnapshot; held: number; state: string }
+  | { kind: "drained"; leftover: number }
+  | { kind: "fatal"; message: string };

@@ -1,0 +1,20 @@
+/**
+ * Workers × onnxruntime threads per host. On CPU, one session per core would split the cores' caches and memory
+ * bandwidth between copies of the model; fewer workers with more intra-op threads batch better, and a second worker
+ * only pays off once a core is left for preprocessing (sharp) and the bus. So: cores ≤ 2 → 1 worker × all cores;
+ * more → a worker per 2 cores × 2 threads. On CUDA: 1 worker per GPU (two would only queue on the same device),
+ * 1 CPU thread each. Explicit settings always win. README "Layout" gives the measurements behind this.
+ */
+export interface Layout {
+  readonly workers: number;
+  readonly intraOpThreads: number;
+}
+
+export function chooseLayout(cores: number, requested: { workers: number; intraOpThreads: number; executionProvider: "cpu" | "cuda" }): Layout {
+  if (requested.executionProvider === "cuda") {
+    return { workers: requested.workers || 1, intraOpThreads: requested.intraOpThreads || 1 };
+  }
+  const threads = requested.intraOpThreads || (requested.workers ? Math.max(1, Math.floor(cores / requested.workers)) : cores <= 2 ? cores : 2);
+  const workers = requested.workers || Math.max(1, Math.floor(cores / threads));
+  return { workers, intraOpThreads: threads };
+}

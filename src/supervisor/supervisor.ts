@@ -1,0 +1,208 @@
+/**
+ * `ofa-entail serve`: owns the embedded broker (when asked), provisions JetStream, moves dead letters, runs and
+ * restarts the workers, serves the admin port, and drains on SIGTERM/SIGINT (a second signal exits at once).
+ * It never loads the model itself.
+ */
+import { availableParallelism } from "node:os";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import type { FastifyInstance } from "fastify";
+import { AggregatorRegistry, Registry } from "prom-client";
+import { buildAdmin, type AdminSource } from "../admin/server.ts";
+import { EmbeddedBroker, hostPort, isListening } from "../broker/embedded.ts";
+import { redactConfig, type Config } from "../config/index.ts";
+import { connectNats } from "../consumer/connect.ts";
+import type { Logger } from "../log/logger.ts";
+import { collectProcessMetrics, createSupervisorMetrics, type SupervisorMetrics } from "../metrics/definitions.ts";
+import { LANES, STREAMS, asyncApiDocument, consumerName, type Lane } from "../protocol/index.ts";
+import { DeadLetterMover } from "./dead-letters.ts";
+import { chooseLayout } from "./layout.ts";
+import { WorkerPool } from "./pool.ts";
+import { provision } from "./provision.ts";
+
+const CONSUMER_POLL_MS = 2_000;
+const FORCE_MS = 5_000;
+export const VERSION = "0.1.0";
+
+interface LaneInfo {
+  pending: number;
+  ackPending: number;
+  redelivered: number;
+  waiting: number;
+}
+
+export class Supervisor {
+  private readonly registry = new Registry();
+  private readonly metrics: SupervisorMetrics;
+  private readonly lanes = new Map<Lane, LaneInfo>();
+  private natsUp = true;
+  private draining = false;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private admin: FastifyInstance | undefined;
+  private mover: DeadLetterMover | undefined;
+  private stopped: Promise<void> | undefined;
+  readonly startedAt = new Date();
+  adminAddress = "";
+
+  private constructor(
+    readonly config: Config,
+    private readonly logger: Logger,
+    private readonly nc: NatsConnection,
+    private readonly broker: EmbeddedBroker | undefined,
+    private readonly pool: WorkerPool,
+  ) {
+    this.metrics = createSupervisorMetrics(this.registry);
+    collectProcessMetrics(this.registry);
+  }
+
+  static async start(config: Config, logger: Logger): Promise<Supervisor> {
+    const broker = await startBrokerIfNeeded(config, logger);
+    try {
+      return await Supervisor.startWith(config, logger, broker);
+    } catch (err) {
+      await broker?.stop(); // never leave an orphaned embedded server behind a failed start
+      throw err;
+    }
+  }
+
+  private static async startWith(config: Config, logger: Logger, broker: EmbeddedBroker | undefined): Promise<Supervisor> {
+    const nc = await connectNats(config, "ofa-entail-supervisor");
+    if (config.provision) {
+      const changes = await provision(nc, config);
+      logger.info({ changes: changes.filter((c) => c.action !== "none").map((c) => `${c.action} ${c.kind} ${c.name}`) }, "JetStream provisioned");
+    }
+    const layout = chooseLayout(availableParallelism(), config);
+    const workerConfig: Config = Object.freeze({ ...config, intraOpThreads: layout.intraOpThreads });
+    logger.info({ config: redactConfig(config), layout }, "starting");
+    let sup: Supervisor | undefined;
+    const pool = new WorkerPool(workerConfig, layout.workers, logger, () => sup?.metrics.restarts.inc(), () => sup?.refreshWorkerGauges());
+    sup = new Supervisor(config, logger, nc, broker, pool);
+    sup.metrics.workersDesired.set(layout.workers);
+    await sup.run();
+    return sup;
+  }
+
+  private async run(): Promise<void> {
+    void this.watchNats();
+    this.mover = new DeadLetterMover(this.nc, this.logger, (code) => this.metrics.deadLetters.inc({ code }));
+    await this.mover.start().catch((err: unknown) => this.logger.error({ err }, "dead-letter mover not started"));
+    const jsm = await jetstreamManager(this.nc);
+    await this.pollConsumers(jsm);
+    this.pollTimer = setInterval(() => void this.pollConsumers(jsm), CONSUMER_POLL_MS);
+    this.pool.start();
+    this.admin = buildAdmin({ source: this.adminSource(), token: this.config.adminToken, logger: this.logger });
+    const { host, port } = hostPort(`http://${this.config.adminAddr}`);
+    this.adminAddress = await this.admin.listen({ host, port });
+    this.logger.info({ admin: this.adminAddress }, "admin listening");
+  }
+
+  private async watchNats(): Promise<void> {
+    this.metrics.natsConnected.set(1);
+    for await (const s of this.nc.status()) {
+      if (s.type === "disconnect") this.natsUp = false;
+      if (s.type === "reconnect") this.natsUp = true;
+      this.metrics.natsConnected.set(this.natsUp ? 1 : 0);
+    }
+  }
+
+  private async pollConsumers(jsm: JetStreamManager): Promise<void> {
+    for (const lane of LANES) {
+      try {
+        const info = await jsm.consumers.info(STREAMS.requests, consumerName(lane));
+        this.lanes.set(lane, { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered, waiting: info.num_waiting });
+        this.metrics.pending.set({ lane }, info.num_pending);
+        this.metrics.ackPending.set({ lane }, info.num_ack_pending);
+      } catch {
+        this.lanes.delete(lane);
+      }
+    }
+  }
+
+  private refreshWorkerGauges(): void {
+    const workers = this.pool.view();
+    this.metrics.workersReady.set(workers.filter((w) => w.state === "ready").length);
+    const model = workers.find((w) => w.model)?.model;
+    if (model) {
+      this.metrics.modelInfo.reset();
+      this.metrics.modelInfo.set({ name: model.name, version: model.version }, 1);
+    }
+  }
+
+  private adminSource(): AdminSource {
+    return {
+      health: () => {
+        const workers = this.pool.view();
+        const alive = this.draining || workers.some((w) => w.state !== "exited");
+        return { alive, reasons: alive ? [] : ["every worker has exited (restarts pending)"] };
+      },
+      readiness: () => this.readiness(),
+      metrics: async () => {
+        const snapshots = await this.pool.collectMetrics();
+        const merged = AggregatorRegistry.aggregate([await this.registry.getMetricsAsJSON(), ...snapshots] as never);
+        return { contentType: merged.contentType, body: await merged.metrics() };
+      },
+      status: async () => this.status(),
+      asyncApi: () => asyncApiDocument(VERSION),
+    };
+  }
+
+  readiness(): { ready: boolean; reasons: string[] } {
+    const reasons: string[] = [];
+    if (this.draining) reasons.push("draining");
+    if (!this.natsUp || this.nc.isClosed()) reasons.push("NATS disconnected");
+    const unbound = LANES.filter((l) => !this.lanes.has(l));
+    if (unbound.length > 0) reasons.push(`request consumers not bound: ${unbound.map(consumerName).join(", ")}`);
+    if (!this.pool.view().some((w) => w.state === "ready")) reasons.push("no worker has a model loaded yet");
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  async status(): Promise<Record<string, unknown>> {
+    const workers = this.pool.view();
+    return {
+      service: "ofa-entail",
+      version: VERSION,
+      startedAt: this.startedAt.toISOString(),
+      state: this.draining ? "draining" : "running",
+      readiness: this.readiness(),
+      nats: { connected: this.natsUp, server: this.nc.getServer(), embedded: this.broker !== undefined },
+      model: workers.find((w) => w.model)?.model ?? null,
+      workers,
+      consumers: Object.fromEntries(LANES.map((l) => [consumerName(l), this.lanes.get(l) ?? null])),
+      config: redactConfig(this.config),
+    };
+  }
+
+  /** Drains: stop taking work, let workers finish and ack, then close. Idempotent. */
+  shutdown(): Promise<void> {
+    this.stopped ??= this.doShutdown();
+    return this.stopped;
+  }
+
+  private async doShutdown(): Promise<void> {
+    this.draining = true;
+    this.logger.info({ graceMs: this.config.drainGraceMs }, "draining");
+    clearInterval(this.pollTimer);
+    await this.pool.drain(this.config.drainGraceMs, FORCE_MS);
+    await this.mover?.stop();
+    await this.admin?.close();
+    await this.nc.drain().catch(() => undefined);
+    await this.broker?.stop();
+    this.logger.info("stopped");
+  }
+
+  /** Second signal: no more waiting. */
+  forceExit(): void {
+    this.pool.killAll();
+    this.logger.warn("second signal: exiting now");
+  }
+}
+
+async function startBrokerIfNeeded(config: Config, logger: Logger): Promise<EmbeddedBroker | undefined> {
+  if (!config.embedded) return undefined;
+  const first = config.natsUrl[0]!;
+  const { host, port } = hostPort(first);
+  if (await isListening(host, port)) return undefined;
+  const broker = await EmbeddedBroker.start(first, config.dataDir);
+  logger.info({ url: first, pid: broker.pid, config: broker.configPath }, "no NATS server answered: started an embedded nats-server");
+  return broker;
+}
