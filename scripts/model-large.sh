@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Generate the OFA-large-shaped random-weight benchmark model (never committed).
+#   scripts/model-large.sh [--force] [--fp16] [--out DIR]
+# Default DIR: ${OFA_CACHE_DIR:-$HOME/.cache/ofa-entail}/models/ofa-large-random.
+# Needs Debian python3-torch, python3-onnx, libopenblas0-pthread (models/README.md). About 6 min on
+# 2 cores, ~1.9 GB on disk, ~8 GB RAM at peak. Skips the export when DIR already holds a manifest.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out="${OFA_CACHE_DIR:-$HOME/.cache/ofa-entail}/models/ofa-large-random"
+force=0
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --force) force=1 ;;
+    --fp16) extra+=(--fp16) ;;
+    --out) out="$2"; shift ;;
+    *) echo "model-large: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+py=/usr/bin/python3
+if ! "$py" -c 'import torch, onnx' 2>/dev/null; then
+  echo "model-large: $py cannot import torch/onnx; apt-get install -y python3-torch python3-onnx libopenblas0-pthread" >&2
+  exit 3
+fi
+if [ "$force" = 0 ] && [ -f "$out/manifest.json" ]; then
+  echo "model-large: $out already complete (manifest.json present); use --force to rebuild"
+  echo "$out"
+  exit 0
+fi
+mkdir -p "$out"
+# OpenBLAS ignores torch.set_num_threads; cap it explicitly (stack-probe.md §5).
+OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-2}" "$py" "$here/models/export/export.py" \
+  --config large --seed 0 --out "$out" "${extra[@]}"
+echo "$out"
