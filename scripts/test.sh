@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shopt -s nullglob
+bash scripts/prereqs.sh
 npx tsc --noEmit -p .
 node scripts/check-size.mjs
-files=(test/unit/*.test.ts test/docs/*.test.ts test/integration/*.test.ts test/fault/*.test.ts test/parity/*.test.ts test/loadgen/*.test.ts test/infra/*.test.ts)
+files=(test/unit/*.test.ts test/docs/*.test.ts test/security/*.test.ts test/integration/*.test.ts test/fault/*.test.ts test/parity/*.test.ts test/loadgen/*.test.ts test/infra/*.test.ts)
 # One file at a time: the fault tests time redeliveries and drains, and the machines have 2 cores.
 exec node --import tsx --test --test-concurrency=1 --test-timeout=300000 "${files[@]}"

@@ -22,7 +22,8 @@ import { provision } from "./provision.ts";
 
 const CONSUMER_POLL_MS = 2_000;
 const FORCE_MS = 5_000;
-export const VERSION = "0.1.0";
+export { VERSION } from "./version.ts";
+import { VERSION } from "./version.ts";
 
 interface LaneInfo {
   pending: number;

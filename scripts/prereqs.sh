@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests need when they are missing: nats-server (the broker), Debian's torch, onnx,
+# pillow and OpenBLAS (the parity suite's reference pipeline; without OpenBLAS torch matmuls are ~45x slower),
+# and chromium (the load report is opened in a real headless browser). Needs root; prints the command otherwise.
+set -euo pipefail
+need=()
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
+/usr/bin/python3 -c 'import torch, onnx, PIL, numpy' >/dev/null 2>&1 || need+=(python3-torch python3-onnx python3-pil python3-numpy)
+dpkg -s libopenblas0-pthread >/dev/null 2>&1 || need+=(libopenblas0-pthread)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing Debian packages: ${need[*]}" >&2
+  echo "install them with: sudo apt-get install -y ${need[*]}" >&2
+  exit 1
+fi
+echo "installing Debian packages: ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

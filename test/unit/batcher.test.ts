@@ -1,0 +1,46 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { BULK_SHARE, ReadyQueue, batchDueInMs } from "../../src/consumer/batcher.ts";
+import type { Lane } from "../../src/protocol/index.ts";
+
+const item = (lane: Lane, readyAtMs = 0, n = 0) => ({ lane, readyAtMs, n });
+
+test("batcher - a full batch starts at once, a partial one after the oldest waited maxBatchDelayMs", () => {
+  assert.equal(batchDueInMs(0, undefined, 8, 5, 100), Infinity);
+  assert.equal(batchDueInMs(8, 99, 8, 5, 100), 0);
+  assert.equal(batchDueInMs(3, 98, 8, 5, 100), 3);
+  assert.equal(batchDueInMs(3, 90, 8, 5, 100), 0, "requests that waited while the model was busy go straight in");
+});
+
+test("batcher - interactive requests fill batches before bulk ones", () => {
+  const q = new ReadyQueue<ReturnType<typeof item>>();
+  q.push(item("bulk", 0, 1));
+  for (let i = 0; i < 3; i++) q.push(item("interactive", 1, i));
+  const batch = q.take(2);
+  assert.deepEqual(batch.map((b) => b.lane), ["interactive", "interactive"]);
+});
+
+test("batcher - bulk is never starved: it gets about a quarter of the slots while interactive saturates", () => {
+  const q = new ReadyQueue<ReturnType<typeof item>>();
+  let bulkServed = 0;
+  let served = 0;
+  const queued = { interactive: 0, bulk: 0 };
+  for (let round = 0; round < 100; round++) {
+    // Both lanes stay saturated: 32 of each waiting before every batch.
+    for (const lane of ["interactive", "bulk"] as const) while (queued[lane] < 32) (q.push(item(lane)), (queued[lane] += 1));
+    const batch = q.take(8);
+    for (const b of batch) queued[b.lane] -= 1;
+    served += batch.length;
+    bulkServed += batch.filter((b) => b.lane === "bulk").length;
+  }
+  assert.ok(Math.abs(bulkServed / served - BULK_SHARE) < 0.02, `bulk share ${bulkServed / served}`);
+});
+
+test("batcher - expired requests can be pulled out of the queue", () => {
+  const q = new ReadyQueue<ReturnType<typeof item>>();
+  q.push(item("interactive", 0, 1));
+  q.push(item("bulk", 0, 2));
+  q.push(item("interactive", 0, 3));
+  assert.deepEqual(q.extract((x) => x.n !== 2).map((x) => x.n), [1, 3]);
+  assert.equal(q.size, 1);
+});
