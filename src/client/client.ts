@@ -5,15 +5,17 @@
  */
 import { randomUUID } from "node:crypto";
 import { createInbox, headers as natsHeaders, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import { Objm } from "@nats-io/obj";
 import {
   ErrorCode,
   Header,
   Lane,
   OfaError,
+  STREAMS,
   decodeVerdict,
   requestSubject,
+  verdictSubject,
   type ErrorVerdict,
   type OkVerdict,
   type RequestEnvelope,
@@ -60,6 +62,7 @@ export class ClassifyError extends OfaError {
 }
 
 interface Pending {
+  readonly id: string;
   resolve(v: Verdict): void;
 }
 
@@ -68,12 +71,15 @@ export class OfaClient {
   private readonly inboxPrefix = createInbox();
   private readonly sub: Subscription;
   private readonly pending = new Map<string, Pending>();
+  private readonly statusEvents: AsyncIterable<{ type: string }>;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly opts: ClientOptions = {},
   ) {
     this.js = jetstream(nc);
+    this.statusEvents = nc.status();
+    void this.watchReconnects();
     this.sub = nc.subscribe(`${this.inboxPrefix}.*`, {
       callback: (err, msg) => {
         if (err) return;
@@ -102,7 +108,7 @@ export class OfaClient {
     const timeoutMs = req.timeoutMs ?? 30_000;
     const token = randomUUID().replaceAll("-", "");
     let timer: NodeJS.Timeout | undefined;
-    const answered = new Promise<Verdict>((resolve) => this.pending.set(token, { resolve }));
+    const answered = new Promise<Verdict>((resolve) => this.pending.set(token, { id, resolve }));
     try {
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(
@@ -112,6 +118,11 @@ export class OfaClient {
       });
       await Promise.race([this.publish(id, `${this.inboxPrefix}.${token}`, req, timeoutMs), timedOut]);
       return await Promise.race([answered, timedOut]);
+    } catch (err) {
+      // The reply may have been published while this connection was away: the verdict stream keeps it.
+      const kept = err instanceof ClassifyError && err.code === ErrorCode.TIMEOUT ? await this.fromVerdictStream(id) : undefined;
+      if (kept) return kept;
+      throw err;
     } finally {
       clearTimeout(timer);
       this.pending.delete(token);
@@ -131,10 +142,19 @@ export class OfaClient {
     h.set(Header.Version, "1");
     const deadline = req.deadline === undefined ? Date.now() + timeoutMs : req.deadline;
     if (deadline !== false) h.set(Header.Deadline, String(deadline instanceof Date ? deadline.getTime() : deadline));
+    const send = () =>
+      this.js.publish(requestSubject(req.lane ?? Lane.interactive), JSON.stringify(envelope), { msgID: id, headers: h }).catch((err: unknown) => {
+        throw classifyPublishError(id, err);
+      });
     try {
-      await this.js.publish(requestSubject(req.lane ?? Lane.interactive), JSON.stringify(envelope), { msgID: id, headers: h });
+      await send();
     } catch (err) {
-      throw classifyPublishError(id, err);
+      // The request stream's max_msg_size (OFA_MAX_PAYLOAD_BYTES) may be below the server's max_payload: an inline
+      // image the connection let through was refused by the stream, so it goes by reference like a larger one.
+      const tooLarge = err instanceof ClassifyError && err.code === ErrorCode.PAYLOAD_TOO_LARGE;
+      if (!tooLarge || !("data" in envelope.image) || this.opts.largeImages === "refuse") throw err;
+      envelope.image = await this.storeImage(id, req.image);
+      await send();
     }
   }
 
@@ -149,14 +169,41 @@ export class OfaClient {
         id,
       );
     }
+    return this.storeImage(id, image);
+  }
+
+  private async storeImage(id: string, image: Uint8Array): Promise<RequestEnvelope["image"]> {
     const os = await new Objm(this.nc).open(IMAGE_BUCKET);
     const name = `${id}-${randomUUID()}`;
     await os.putBlob({ name }, image);
     return { ref: { bucket: IMAGE_BUCKET, name } };
   }
 
+  /** Reads a request's verdict from the verdict stream, if one was published. */
+  async fromVerdictStream(id: string): Promise<Verdict | undefined> {
+    try {
+      const jsm = await jetstreamManager(this.nc);
+      const stored = await jsm.streams.getMessage(STREAMS.verdicts, { last_by_subj: verdictSubject(id) });
+      return stored ? decodeVerdict(stored.data) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** After a reconnect, verdicts published during the gap are looked up in the verdict stream. */
+  private async watchReconnects(): Promise<void> {
+    for await (const s of this.statusEvents) {
+      if (s.type !== "reconnect") continue;
+      for (const waiter of [...this.pending.values()]) {
+        const kept = await this.fromVerdictStream(waiter.id);
+        if (kept) waiter.resolve(kept);
+      }
+    }
+  }
+
   /** Stops listening for verdicts; the connection stays the caller's. */
   close(): void {
+    (this.statusEvents as { stop?: () => void }).stop?.();
     this.sub.unsubscribe();
   }
 }
@@ -166,7 +213,8 @@ function classifyPublishError(id: string, err: unknown): ClassifyError {
   if (/maximum (messages|bytes)|resource limits|stream store failed|insufficient resources/i.test(message)) {
     return new ClassifyError(ErrorCode.OVERLOADED, `request stream is full: ${message}`, id, undefined, { cause: err });
   }
-  if (/max_payload/i.test(message)) {
+  // "message size exceeds maximum allowed": the request stream's max_msg_size (JetStream API error 10054).
+  if (/max_payload|message size exceeds maximum/i.test(message)) {
     return new ClassifyError(ErrorCode.PAYLOAD_TOO_LARGE, message, id, undefined, { cause: err });
   }
   return new ClassifyError(ErrorCode.INTERNAL, `publish failed: ${message}`, id, undefined, { cause: err });

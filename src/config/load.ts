@@ -29,6 +29,7 @@ export interface Config {
   readonly maxAckPending: number;
   readonly replicas: number;
   readonly provision: boolean;
+  readonly maxQueuedRequests: number;
   readonly maxPayloadBytes: number;
   readonly maxImageBytes: number;
   readonly maxImagePixels: number;

@@ -46,6 +46,7 @@ export const SETTINGS = [
   s({ key: "maxAckPending", env: "OFA_MAX_ACK_PENDING", flag: "--max-ack-pending", type: "int", default: 256, min: 1, max: 100_000, doc: "requests held un-acked by the whole fleet, per lane" }),
   s({ key: "replicas", env: "OFA_REPLICAS", flag: "--replicas", type: "int", default: 1, min: 1, max: 5, doc: "stream replicas when provisioning (3 on a 3-node cluster)" }),
   s({ key: "provision", env: "OFA_PROVISION", flag: "--provision", type: "bool", default: true, doc: "create or update streams and consumers at start (idempotent)" }),
+  s({ key: "maxQueuedRequests", env: "OFA_MAX_QUEUED_REQUESTS", flag: "--max-queued-requests", type: "int", default: 100_000, min: 1, doc: "requests the stream holds at most; publishers get OFA_ERR_OVERLOADED beyond it (nothing queued is dropped)" }),
   s({ key: "maxPayloadBytes", env: "OFA_MAX_PAYLOAD_BYTES", flag: "--max-payload-bytes", type: "int", default: 8 * 1024 * 1024, min: 1024, doc: "largest request message accepted (the server's max_payload bounds it too)" }),
   s({ key: "maxImageBytes", env: "OFA_MAX_IMAGE_BYTES", flag: "--max-image-bytes", type: "int", default: 32 * 1024 * 1024, min: 1024, doc: "largest image read from the object store" }),
   s({ key: "maxImagePixels", env: "OFA_MAX_IMAGE_PIXELS", flag: "--max-image-pixels", type: "int", default: 40_000_000, min: 1, doc: "largest width×height decoded; bigger images get OFA_ERR_IMAGE_TOO_LARGE before decoding" }),

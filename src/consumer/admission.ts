@@ -4,6 +4,7 @@
  * Throws VerdictError for anything the caller must be told; returns a cached answer when there is one.
  */
 import { ErrorCode, VerdictError, parseRequest, type RequestLimits } from "../protocol/index.ts";
+import { IMAGE_BUCKET } from "../client/client.ts";
 import type { AnswerScores, Model } from "../model/index.ts";
 import { VerdictCache } from "./cache.ts";
 import type { ImageStore } from "./images.ts";
@@ -24,7 +25,14 @@ export async function admit(job: Job, deps: AdmissionDeps): Promise<Admitted> {
   if (!hasExplicitId(job) && request.bodyId) job.id = request.bodyId;
   job.deadlineMs ??= request.bodyDeadlineMs;
   checkDeadline(job, deps.now());
-  if (request.image.kind === "ref") job.imageRef = request.image.ref;
+  if (request.image.kind === "ref") {
+    // Only the SDK's image bucket: a reference elsewhere would let a caller read, and once answered delete,
+    // any object the service's NATS user can reach. Checked before imageRef is set, so nothing is deleted.
+    if (request.image.ref.bucket !== IMAGE_BUCKET) {
+      throw new VerdictError(ErrorCode.IMAGE_REF_NOT_FOUND, `image references must name the ${IMAGE_BUCKET} bucket, not ${request.image.ref.bucket}`);
+    }
+    job.imageRef = request.image.ref;
+  }
   const image = request.image.kind === "inline" ? request.image.bytes : await deps.images.read(request.image.ref);
   if (deps.cache) {
     job.cacheKey = VerdictCache.key(image, request.text, request.premise, deps.model.info.version);

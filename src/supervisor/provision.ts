@@ -31,6 +31,7 @@ export interface ProvisionSettings {
   readonly maxAckPending: number;
   readonly replicas: number;
   readonly maxPayloadBytes: number;
+  readonly maxQueuedRequests: number;
   readonly cacheTtlMs: number;
 }
 
@@ -45,7 +46,7 @@ export function desiredDefinitions(settings: ProvisionSettings): Definitions {
   const backoff = Array.from({ length: settings.maxDeliver - 1 }, (_, i) => ackWait * 2 ** i);
   for (const s of defs.streams) {
     s.num_replicas = settings.replicas;
-    if (s.name === STREAMS.requests) s.max_msg_size = settings.maxPayloadBytes;
+    if (s.name === STREAMS.requests) Object.assign(s, { max_msg_size: settings.maxPayloadBytes, max_msgs: settings.maxQueuedRequests });
   }
   for (const c of defs.consumers) {
     if (c.stream !== STREAMS.requests) continue;
