@@ -12,8 +12,9 @@ import { Signal } from "./signal.ts";
 export interface Room {
   /** How many more messages this lane may request now. */
   available(lane: Lane): number;
-  reserve(n: number): void;
-  release(n: number): void;
+  /** Messages requested by an open fetch and not yet received count against their lane. */
+  reserve(lane: Lane, n: number): void;
+  release(lane: Lane, n: number): void;
   readonly changed: Signal;
 }
 
@@ -49,13 +50,13 @@ export class LanePuller {
   }
 
   private async fetchOnce(want: number): Promise<void> {
-    this.room.reserve(want);
+    this.room.reserve(this.lane, want);
     let received = 0;
     try {
       this.current = await this.consumer.fetch({ max_messages: want, expires: FETCH_EXPIRES_MS });
       for await (const msg of this.current) {
         received += 1;
-        this.room.release(1);
+        this.room.release(this.lane, 1);
         this.onMessage(this.lane, msg);
       }
     } catch (err) {
@@ -64,7 +65,7 @@ export class LanePuller {
         await new Promise((r) => setTimeout(r, ERROR_BACKOFF_MS));
       }
     } finally {
-      this.room.release(want - received);
+      this.room.release(this.lane, want - received);
       this.current = undefined;
     }
   }

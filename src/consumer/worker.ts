@@ -54,7 +54,6 @@ export class EntailmentConsumer {
   private readonly images: ImageStore;
   private readonly pullers: LanePuller[] = [];
   private readonly roomChanged = new Signal();
-  private reserved = 0;
   private inferring = false;
   private batchTimer: NodeJS.Timeout | undefined;
   private drained: Promise<number> | undefined;
@@ -98,16 +97,22 @@ export class EntailmentConsumer {
     }
   }
 
+  /**
+   * Interactive may fill the whole capacity; bulk holds at most one batch, so it can never crowd interactive out of a
+   * worker. Open fetches reserve room in their own lane only: an idle interactive fetch must not block bulk pulls.
+   * So a worker holds at most capacity + maxBatch requests, every one of them heartbeated.
+   */
   private room(): Room {
+    const reserved: Record<Lane, number> = { interactive: 0, bulk: 0 };
+    const maxBatch = this.deps.settings.maxBatch;
     return {
-      // Interactive may use the whole capacity; bulk at most one batch, so it cannot crowd interactive out of a worker.
       available: (lane) => {
-        const free = this.capacity - this.held.size - this.reserved;
-        return lane === "bulk" ? Math.min(free, this.deps.settings.maxBatch - this.heldInLane("bulk")) : free;
+        const free = this.capacity - this.held.size;
+        return (lane === "bulk" ? Math.min(free, maxBatch - this.bulkHeld) : free) - reserved[lane];
       },
-      reserve: (n) => (this.reserved += n),
-      release: (n) => {
-        this.reserved -= n;
+      reserve: (lane, n) => (reserved[lane] += n),
+      release: (lane, n) => {
+        reserved[lane] -= n;
         if (n > 0) this.roomChanged.notify();
       },
       changed: this.roomChanged,
@@ -115,9 +120,6 @@ export class EntailmentConsumer {
   }
 
   private bulkHeld = 0;
-  private heldInLane(lane: Lane): number {
-    return lane === "bulk" ? this.bulkHeld : this.held.size - this.bulkHeld;
-  }
 
   private onMessage(lane: Lane, msg: JsMsg): void {
     if (this.state !== "ready") {

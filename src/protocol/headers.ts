@@ -6,6 +6,8 @@ export const Header = {
   ReplyTo: "Ofa-Reply-To",
   /** Absolute deadline, milliseconds since the Unix epoch. Past it the model is not run. */
   Deadline: "Ofa-Deadline",
+  /** Priority lane for requests through the core request-reply front door: "interactive" (default) or "bulk". */
+  Lane: "Ofa-Lane",
   /** Envelope version of the payload, e.g. "1". */
   Version: "Ofa-Version",
   /** NATS-micro error pair on error verdicts, understood by generic NATS clients. */

@@ -16,6 +16,7 @@ import type { Logger } from "../log/logger.ts";
 import { collectProcessMetrics, createSupervisorMetrics, type SupervisorMetrics } from "../metrics/definitions.ts";
 import { LANES, STREAMS, asyncApiDocument, consumerName, type Lane } from "../protocol/index.ts";
 import { DeadLetterMover } from "./dead-letters.ts";
+import { startFrontDoor } from "./front-door.ts";
 import { chooseLayout } from "./layout.ts";
 import { WorkerPool } from "./pool.ts";
 import { provision } from "./provision.ts";
@@ -41,6 +42,7 @@ export class Supervisor {
   private pollTimer: NodeJS.Timeout | undefined;
   private admin: FastifyInstance | undefined;
   private mover: DeadLetterMover | undefined;
+  private frontDoor: Awaited<ReturnType<typeof startFrontDoor>> | undefined;
   private stopped: Promise<void> | undefined;
   readonly startedAt = new Date();
   adminAddress = "";
@@ -91,6 +93,7 @@ export class Supervisor {
     await this.pollConsumers(jsm);
     this.pollTimer = setInterval(() => void this.pollConsumers(jsm), CONSUMER_POLL_MS);
     this.pool.start();
+    this.frontDoor = await startFrontDoor(this.nc, this.logger);
     this.admin = buildAdmin({ source: this.adminSource(), token: this.config.adminToken, logger: this.logger });
     const { host, port } = hostPort(`http://${this.config.adminAddr}`);
     this.adminAddress = await this.admin.listen({ host, port });
@@ -183,6 +186,7 @@ export class Supervisor {
     this.draining = true;
     this.logger.info({ graceMs: this.config.drainGraceMs }, "draining");
     clearInterval(this.pollTimer);
+    await this.frontDoor?.stop().catch(() => undefined); // stop taking core requests first
     await this.pool.drain(this.config.drainGraceMs, FORCE_MS);
     await this.mover?.stop();
     await this.admin?.close();
