@@ -5,7 +5,8 @@
  * /metrics  Prometheus text, every worker's registry merged with the supervisor's.
  * /status   JSON: workers, pids, restarts, held requests, model, consumers.
  * /asyncapi.json  the AsyncAPI 3 document of the message interface.
- * /metrics and /status need `Authorization: Bearer <token>` when a token is configured.
+ * POST /model/reload  roll the workers onto a model directory ({"modelDir": "…"}, default the configured one).
+ * /metrics, /status and /model/reload need `Authorization: Bearer <token>` when a token is configured.
  */
 import { timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
@@ -22,6 +23,7 @@ export interface AdminSource {
   metrics(): Promise<{ contentType: string; body: string }>;
   status(): Promise<Record<string, unknown>>;
   asyncApi(): Record<string, unknown>;
+  reloadModel(modelDir?: string): Promise<{ ok: boolean; reason?: string; model?: unknown }>;
 }
 
 export interface AdminOptions {
@@ -47,6 +49,14 @@ export function buildAdmin({ source, token, logger }: AdminOptions): FastifyInst
   });
   app.get("/status", { onRequest: guard }, async () => source.status());
   app.get("/asyncapi.json", async () => source.asyncApi());
+  app.post<{ Body: { modelDir?: string } | undefined }>("/model/reload", { onRequest: guard }, async (req, reply) => {
+    const modelDir = req.body?.modelDir;
+    if (modelDir !== undefined && (typeof modelDir !== "string" || modelDir.length === 0)) {
+      return reply.code(400).send({ ok: false, reason: "modelDir must be a non-empty string" });
+    }
+    const result = await source.reloadModel(modelDir);
+    return reply.code(result.ok ? 200 : 409).send(result);
+  });
   return app;
 }
 

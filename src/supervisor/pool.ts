@@ -13,6 +13,8 @@ import type { FromWorker, ToWorker, WorkerMetricsSnapshot } from "./ipc.ts";
 
 const WORKER_ENTRY = fileURLToPath(new URL("../consumer/main.ts", import.meta.url));
 const METRICS_TIMEOUT_MS = 2_000;
+/** A replacement worker must load its model and pass the smoke inference within this (OFA-large on CPU: ~15 s). */
+const CANDIDATE_READY_TIMEOUT_MS = 10 * 60_000;
 
 export type WorkerState = "starting" | "ready" | "draining" | "exited";
 
@@ -45,7 +47,7 @@ export class WorkerPool {
   private readonly metricWaiters = new Map<number, (m: WorkerMetricsSnapshot) => void>();
 
   constructor(
-    private readonly config: Config,
+    private config: Config,
     private readonly size: number,
     private readonly logger: Logger,
     private readonly onRestart: () => void,
@@ -61,12 +63,64 @@ export class WorkerPool {
   }
 
   private spawn(slot: WorkerSlot): void {
-    const child = fork(WORKER_ENTRY, [], { execArgv: tsxExecArgv(), serialization: "advanced", stdio: "inherit" });
+    const child = this.forkWorker(slot.id, this.config);
     Object.assign(slot, { child, state: "starting", model: undefined, held: 0, startedAtMs: Date.now() });
     child.on("message", (m: FromWorker) => this.onMessage(slot, m));
     child.on("exit", (code, signal) => this.onExit(slot, child, code, signal));
-    child.send({ kind: "init", workerId: slot.id, config: this.config } satisfies ToWorker);
     this.logger.info({ worker: slot.id, pid: child.pid }, "worker started");
+  }
+
+  private forkWorker(id: number, config: Config): ChildProcess {
+    const child = fork(WORKER_ENTRY, [], { execArgv: tsxExecArgv(), serialization: "advanced", stdio: "inherit" });
+    child.send({ kind: "init", workerId: id, config } satisfies ToWorker);
+    return child;
+  }
+
+  /**
+   * Replaces every worker, one at a time, by one that serves `modelDir`. Each replacement must load the model and
+   * pass its smoke inference before the worker it replaces is drained; the first one that fails stops the rollout
+   * and the remaining workers keep their model. Capacity never drops below N during a rollout.
+   */
+  async rollout(modelDir: string): Promise<{ ok: true; model: ModelInfo } | { ok: false; reason: string }> {
+    const config: Config = Object.freeze({ ...this.config, modelDir });
+    let model: ModelInfo | undefined;
+    for (const slot of this.slots) {
+      const candidate = await this.startCandidate(slot.id, config);
+      if (!candidate.ok) return candidate;
+      model = candidate.model;
+      const old = slot.child;
+      Object.assign(slot, { child: candidate.child, state: "ready", model, held: 0, startedAtMs: Date.now(), consecutiveCrashes: 0 });
+      candidate.child.on("message", (m: FromWorker) => this.onMessage(slot, m));
+      candidate.child.on("exit", (code, signal) => this.onExit(slot, candidate.child, code, signal));
+      if (old) await this.retire(old);
+      this.onChange();
+    }
+    this.config = config;
+    return { ok: true, model: model! };
+  }
+
+  private startCandidate(id: number, config: Config): Promise<{ ok: true; child: ChildProcess; model: ModelInfo } | { ok: false; reason: string }> {
+    const child = this.forkWorker(id, config);
+    return new Promise((resolve) => {
+      const onMessage = (m: FromWorker) => {
+        if (m.kind === "ready") (child.off("exit", onExit), child.off("message", onMessage), resolve({ ok: true, child, model: m.model }));
+        if (m.kind === "fatal") reason = m.message;
+      };
+      let reason = "the new worker exited before it was ready";
+      const timer = setTimeout(() => ((reason = "the new worker was not ready in time"), child.kill("SIGKILL")), CANDIDATE_READY_TIMEOUT_MS);
+      const onExit = () => (clearTimeout(timer), child.off("message", onMessage), resolve({ ok: false, reason }));
+      child.on("message", onMessage);
+      child.once("exit", onExit);
+      child.once("message", (m: FromWorker) => m.kind === "ready" && clearTimeout(timer));
+    });
+  }
+
+  private async retire(child: ChildProcess): Promise<void> {
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    if (child.connected) child.send({ kind: "drain", graceMs: this.config.drainGraceMs } satisfies ToWorker);
+    const timer = setTimeout(() => child.kill("SIGKILL"), this.config.drainGraceMs + 5_000);
+    await exited;
+    clearTimeout(timer);
   }
 
   private onMessage(slot: WorkerSlot, m: FromWorker): void {

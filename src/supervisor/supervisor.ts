@@ -146,6 +146,7 @@ export class Supervisor {
         return { contentType: merged.contentType, body: await merged.metrics() };
       },
       status: async () => this.status(),
+      reloadModel: (modelDir) => this.reloadModel(modelDir),
       asyncApi: () => asyncApiDocument(VERSION),
     };
   }
@@ -174,6 +175,24 @@ export class Supervisor {
       consumers: Object.fromEntries(LANES.map((l) => [consumerName(l), this.lanes.get(l) ?? null])),
       config: redactConfig(this.config),
     };
+  }
+
+  private rolling: Promise<{ ok: boolean; reason?: string; model?: unknown }> | undefined;
+
+  /** Rolls every worker onto the model in `modelDir` (default: the configured one, re-read). One rollout at a time. */
+  async reloadModel(modelDir = this.config.modelDir): Promise<{ ok: boolean; reason?: string; model?: unknown }> {
+    if (this.draining) return { ok: false, reason: "draining" };
+    if (this.rolling) return { ok: false, reason: "a model rollout is already running" };
+    this.logger.info({ modelDir }, "model rollout started");
+    this.rolling = this.pool.rollout(modelDir);
+    try {
+      const result = await this.rolling;
+      if (result.ok) this.logger.info({ model: result.model }, "model rollout done");
+      else this.logger.error({ modelDir, reason: result.reason }, "model rollout refused; the previous model keeps serving");
+      return result;
+    } finally {
+      this.rolling = undefined;
+    }
   }
 
   /** Drains: stop taking work, let workers finish and ack, then close. Idempotent. */
