@@ -4,7 +4,7 @@
  * One wildcard inbox subscription per client serves every request (a token per request), as nats.js muxes requests.
  */
 import { randomUUID } from "node:crypto";
-import { createInbox, headers as natsHeaders, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { createInbox, headers as natsHeaders, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import { Objm } from "@nats-io/obj";
 import {
@@ -26,6 +26,10 @@ import {
 export const IMAGE_BUCKET = "ofa-ve-images";
 /** Bytes kept free in a message for the JSON envelope and headers around the base64 image. */
 const ENVELOPE_ALLOWANCE_BYTES = 16 * 1024;
+/** First pause before re-sending a publish that failed transiently; grows per attempt up to 2 s. */
+const PUBLISH_RETRY_MS = 250;
+/** Publish failures that a leader election or a reconnect explains (not a full stream, not a bad request). */
+const TRANSIENT_PUBLISH = /timeout|timed out|no responders|503|jetstream is not enabled|connection (closed|draining)|disconnect/i;
 
 export interface ClassifyOptions {
   image: Uint8Array;
@@ -142,10 +146,8 @@ export class OfaClient {
     h.set(Header.Version, "1");
     const deadline = req.deadline === undefined ? Date.now() + timeoutMs : req.deadline;
     if (deadline !== false) h.set(Header.Deadline, String(deadline instanceof Date ? deadline.getTime() : deadline));
-    const send = () =>
-      this.js.publish(requestSubject(req.lane ?? Lane.interactive), JSON.stringify(envelope), { msgID: id, headers: h }).catch((err: unknown) => {
-        throw classifyPublishError(id, err);
-      });
+    const untilMs = Date.now() + timeoutMs;
+    const send = () => this.publishWithRetry(id, requestSubject(req.lane ?? Lane.interactive), JSON.stringify(envelope), h, untilMs);
     try {
       await send();
     } catch (err) {
@@ -155,6 +157,25 @@ export class OfaClient {
       if (!tooLarge || !("data" in envelope.image) || this.opts.largeImages === "refuse") throw err;
       envelope.image = await this.storeImage(id, req.image);
       await send();
+    }
+  }
+
+  /**
+   * A publish that times out or finds no stream leader (an election takes seconds on a cluster) is sent again with
+   * the same Nats-Msg-Id until the caller's timeout: JetStream drops the duplicate if an earlier attempt did land,
+   * so retrying never doubles a request.
+   */
+  private async publishWithRetry(id: string, subject: string, data: string, h: MsgHdrs, untilMs: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.js.publish(subject, data, { msgID: id, headers: h, timeout: Math.max(1_000, Math.min(5_000, untilMs - Date.now())) });
+        return;
+      } catch (err) {
+        const error = classifyPublishError(id, err);
+        const transient = error.code === ErrorCode.INTERNAL && TRANSIENT_PUBLISH.test(error.message);
+        if (!transient || Date.now() + PUBLISH_RETRY_MS >= untilMs) throw error;
+        await new Promise((r) => setTimeout(r, Math.min(PUBLISH_RETRY_MS * attempt, 2_000)));
+      }
     }
   }
 

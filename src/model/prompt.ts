@@ -25,7 +25,9 @@ export function preCaption(text: string, maxWords: number): string {
 export function buildPrompt(manifest: Manifest, hypothesis: string, premise?: string): string {
   const maxWords = manifest.text.maxSourceTokens;
   const h = preCaption(hypothesis, maxWords);
-  if (premise === undefined) return manifest.prompt.hypothesisOnly.replace("{hypothesis}", () => h);
-  const p = preCaption(premise, maxWords);
-  return manifest.prompt.withPremise.replace("{premise}", () => p).replace("{hypothesis}", () => h);
+  const slots: Record<string, string> = { hypothesis: h };
+  if (premise !== undefined) slots.premise = preCaption(premise, maxWords);
+  const template = premise === undefined ? manifest.prompt.hypothesisOnly : manifest.prompt.withPremise;
+  // One pass over the template, as Python's str.format: a premise that contains "{hypothesis}" stays literal text.
+  return template.replace(/\{(premise|hypothesis)\}/g, (slot, name: string) => slots[name] ?? slot);
 }

@@ -102,7 +102,10 @@ export async function freePorts(count: number): Promise<number[]> {
 /** What the harness reads from `/jsz` (see the nats-server monitoring docs). */
 export interface Jsz {
   meta_cluster?: { leader?: string; cluster_size?: number; replicas?: { name: string; current: boolean }[] };
-  account_details?: { name: string; stream_detail?: { name: string; cluster?: { leader?: string } }[] }[];
+  account_details?: {
+    name: string;
+    stream_detail?: { name: string; cluster?: { leader?: string }; state?: { messages?: number; last_seq?: number } }[];
+  }[];
 }
 
 export interface NatsClusterOptions {
@@ -196,13 +199,19 @@ export class NatsCluster {
   /** Starts n1..n3 from the committed configs and waits until they agree on a meta leader. */
   static async start(opts: NatsClusterOptions = {}): Promise<NatsCluster> {
     const dir = await mkdtemp(join(tmpdir(), "ofa-nats-cluster-"));
+    let cluster: NatsCluster;
     try {
-      const cluster = await NatsCluster.writeConfigs(dir, opts);
+      cluster = await NatsCluster.writeConfigs(dir, opts);
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    try {
       for (const node of cluster.nodes) await node.launch();
       await cluster.waitForMetaLeader();
       return cluster;
     } catch (err) {
-      await rm(dir, { recursive: true, force: true });
+      await cluster.stop(); // no node outlives a failed start
       throw err;
     }
   }
@@ -219,7 +228,11 @@ export class NatsCluster {
     for (const name of NODE_NAMES) {
       const committed = await readFile(join(CLUSTER_CONF_DIR, `${name}.conf`), "utf8");
       const confFile = join(dir, `${name}.conf`); // `include ./common.conf` resolves next to it
-      await writeFile(confFile, `${remapPorts(committed, ports)}\n${opts.extraConf ?? ""}\n`);
+      const text = remapPorts(committed, ports);
+      for (const port of Object.values(ports[name])) {
+        if (!text.includes(`127.0.0.1:${port}`)) throw new Error(`${name}.conf no longer uses the ports in COMMITTED_PORTS; update the harness`);
+      }
+      await writeFile(confFile, `${text}\n${opts.extraConf ?? ""}\n`);
       const storeDir = join(dir, name);
       await mkdir(storeDir);
       nodes.push(new ClusterNode(name, ports[name], confFile, storeDir));

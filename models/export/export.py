@@ -1,0 +1,99 @@
+#!/usr/bin/python3
+"""Export OFA visual entailment to a model directory: model.onnx, tokenizer.json, manifest.json.
+
+  /usr/bin/python3 models/export/export.py --config tiny  --out models/tiny
+  /usr/bin/python3 models/export/export.py --config large --out DIR           (random weights)
+  /usr/bin/python3 models/export/export.py --config real  --checkpoint MS_DIR --out DIR [--fp16]
+
+See models/README.md. manifest.json is written last, so its presence means the directory is complete.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import torch
+
+from export_sources import Source, random_source, real_source
+from manifest import build_manifest, write_manifest
+from onnx_export import export_onnx, trace_inputs
+from text_ref import build_prompt, decoder_prompt, encode_prompt
+from tokenizer_files import write_tokenizer
+
+TRACE_TEXTS = [("two dogs are playing with a red ball in the park.", None),
+               ("a man is sleeping.", "a man rides a bicycle.")]
+
+
+def _trace_rows(src: Source):
+    bpe = src.tokenizer.encoder()
+    rows, dec = [], []
+    for hyp, prem in TRACE_TEXTS:
+        text = build_prompt(src.prompt, hyp, prem, src.max_source_tokens)
+        ids = encode_prompt(bpe, text, src.max_source_tokens, src.bos, src.eos)
+        rows.append(ids)
+        dec.append(ids[:-1])  # prev_output-shaped rows: unequal decoder lengths get traced
+    if len(set(map(len, rows))) < 2:
+        raise AssertionError("trace rows must have unequal lengths")
+    return rows, dec
+
+
+def run(args: argparse.Namespace) -> None:
+    torch.set_num_threads(2)
+    t0 = time.time()
+    src = real_source(args) if args.config == "real" else random_source(args)
+    os.makedirs(args.out, exist_ok=True)
+    stale = os.path.join(args.out, "manifest.json")
+    if os.path.exists(stale):
+        os.remove(stale)  # the directory is incomplete until the new manifest lands
+    log(f"built {args.config} model: {src.params:,} parameters in {time.time() - t0:.1f}s")
+    rows, dec = _trace_rows(src)
+    inputs = trace_inputs(rows, dec, src.pad, src.cfg.image_size)
+    onnx_path = os.path.join(args.out, "model.onnx")
+    export_onnx(src.model, inputs, onnx_path)
+    log(f"wrote {onnx_path} ({os.path.getsize(onnx_path) / 1e6:.1f} MB) at {time.time() - t0:.1f}s")
+    if args.fp16:
+        import fp16
+        fp16.convert(onnx_path, os.path.join(args.out, "model.fp16.onnx"))
+        log(f"wrote model.fp16.onnx at {time.time() - t0:.1f}s")
+    write_tokenizer(src.tokenizer, args.out, src.max_source_tokens + 2)
+    manifest = build_manifest(
+        name=src.name, version_prefix=src.version_prefix, meaningful=src.meaningful, source=src.source,
+        onnx_dir=args.out, fp16=args.fp16, image_size=src.cfg.image_size, mean=src.mean, std=src.std,
+        max_source_tokens=src.max_source_tokens, prompt_type=src.prompt_type, prompt=src.prompt,
+        answers=src.answers, special={"bos": src.bos, "pad": src.pad, "eos": src.eos})
+    write_manifest(args.out, manifest)
+    log(f"done: {args.out} ({manifest['version']}) in {time.time() - t0:.1f}s")
+
+
+def log(msg: str) -> None:
+    print(f"[export] {msg}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", choices=["tiny", "large", "real"], required=True)
+    p.add_argument("--checkpoint", help="real: ModelScope/HF model dir, pytorch_model.bin, or fairseq .pt")
+    p.add_argument("--vocab-dir", help="dir with vocab.json + merges.txt (default: the checkpoint's dir)")
+    p.add_argument("--out", required=True, help="output model directory")
+    p.add_argument("--fp16", action="store_true", help="also write model.fp16.onnx (for GPU)")
+    p.add_argument("--seed", type=int, default=0, help="random configs: weight seed")
+    p.add_argument("--prompt-type", choices=["none", "prev_output"],
+                   help="override the decoder prompt type (random configs default to none)")
+    p.add_argument("--max-src-length", type=int, help="override max source tokens")
+    return p.parse_args(argv)
+
+
+def main() -> int:
+    from checkpoint import CheckpointMismatch
+    try:
+        run(parse_args())
+    except CheckpointMismatch as e:
+        log(f"FAILED: {e}")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
