@@ -20,6 +20,7 @@ export interface Config {
   readonly modelDir: string;
   readonly executionProvider: "cpu" | "cuda";
   readonly precision: "fp32" | "fp16";
+  readonly resize: "pillow" | "sharp";
   readonly workers: number;
   readonly intraOpThreads: number;
   readonly maxBatch: number;

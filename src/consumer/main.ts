@@ -31,6 +31,7 @@ async function run(config: Config, workerId: number): Promise<void> {
     precision: config.precision,
     intraOpThreads: config.intraOpThreads,
     limits: { maxImagePixels: config.maxImagePixels },
+    resize: config.resize,
   });
   logger.info({ model: model.info }, "model loaded");
   const cache = config.cacheTtlMs > 0 ? await VerdictCache.open(nc).catch(() => undefined) : undefined;

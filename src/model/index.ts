@@ -8,6 +8,7 @@ import { assembleBatch, type PreparedInput } from "./batch.ts";
 import { decodeVerdict, type AnswerScores } from "./decode.ts";
 import { loadManifest, type Manifest } from "./manifest.ts";
 import { preprocessImage, type ImageLimits } from "./preprocess.ts";
+import { PillowResizer } from "./resizer.ts";
 import { buildPrompt } from "./prompt.ts";
 import { ModelSession } from "./session.ts";
 import { loadTokenizer, type PromptTokenizer } from "./tokenizer.ts";
@@ -23,6 +24,8 @@ export interface ModelOptions {
   readonly precision: "fp32" | "fp16";
   readonly intraOpThreads: number;
   readonly limits: ImageLimits;
+  /** "pillow": bit-exact with the reference, in a thread; "sharp": faster, approximate. */
+  readonly resize: "pillow" | "sharp";
 }
 
 export interface BatchResult {
@@ -37,6 +40,7 @@ export class Model {
     private readonly tokenizer: PromptTokenizer,
     private readonly session: ModelSession,
     private readonly limits: ImageLimits,
+    private readonly pillow: PillowResizer | undefined,
   ) {}
 
   static async open(options: ModelOptions): Promise<Model> {
@@ -49,7 +53,8 @@ export class Model {
       inputNames: dir.manifest.inputs,
       outputName: dir.manifest.output,
     });
-    const model = new Model(dir.info, dir.manifest, tokenizer, session, options.limits);
+    const pillow = options.resize === "pillow" ? new PillowResizer() : undefined;
+    const model = new Model(dir.info, dir.manifest, tokenizer, session, options.limits, pillow);
     try {
       await model.smokeTest();
     } catch (err) {
@@ -61,7 +66,7 @@ export class Model {
 
   /** Decode + resize + normalise the image and tokenise the prompt. Throws VerdictError on bad input. */
   async prepare(image: Uint8Array, text: string, premise?: string): Promise<PreparedInput> {
-    const pixels = await preprocessImage(image, this.manifest.image, this.limits);
+    const pixels = await preprocessImage(image, this.manifest.image, this.limits, this.pillow);
     return { pixels, inputIds: this.tokenizer.encodePrompt(buildPrompt(this.manifest, text, premise)) };
   }
 
@@ -85,6 +90,7 @@ export class Model {
   }
 
   async close(): Promise<void> {
+    await this.pillow?.close();
     await this.session.close();
   }
 }

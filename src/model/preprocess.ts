@@ -1,13 +1,15 @@
 /**
  * The only sharp importer. Image bytes → normalised Float32 CHW at the manifest's size.
  * Reference (shared/ofa-ve.md §2): EXIF-transpose, RGB, resize to size×size bicubic ignoring aspect ratio, /255,
- * (x − mean) / std. sharp's cubic (Catmull-Rom, a = −0.5, like Pillow's) with shrink-on-load off is the closest
- * libvips gets to Pillow's bicubic; the parity suite measures the remaining difference.
+ * (x − mean) / std. Two resizers: "pillow" (default) decodes with sharp and resizes with a port of Pillow's bicubic,
+ * bit-exact with the reference, in its own thread; "sharp" resizes inside libvips (cubic, shrink-on-load off),
+ * several times faster but up to ~1.2 normalised units off Pillow at awkward scales (test/parity/preprocess.test.ts).
  * Cheap checks come first: format by magic bytes, then dimensions from the header, before any pixel is decoded.
  */
-import sharp from "sharp";
+import sharp, { type OutputInfo } from "sharp";
 import { ErrorCode, VerdictError } from "../protocol/errors.ts";
 import type { ImageSpec } from "./manifest.ts";
+import type { PillowResizer } from "./resizer.ts";
 
 /** Accepted formats. Anything else (GIF, TIFF, AVIF, HEIF, SVG, BMP…) is refused before libvips sees it. */
 export const ACCEPTED_FORMATS = ["jpeg", "png", "webp"] as const;
@@ -25,13 +27,41 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
   return undefined;
 }
 
-export async function preprocessImage(bytes: Uint8Array, spec: ImageSpec, limits: ImageLimits): Promise<Float32Array> {
+/** Without a PillowResizer, libvips resizes ("sharp" mode). */
+export async function preprocessImage(bytes: Uint8Array, spec: ImageSpec, limits: ImageLimits, pillow?: PillowResizer): Promise<Float32Array> {
   if (bytes.byteLength === 0) throw new VerdictError(ErrorCode.IMAGE_EMPTY, "image has zero bytes");
   const format = sniffFormat(bytes);
   if (!format) throw new VerdictError(ErrorCode.IMAGE_FORMAT, `image format not accepted; send ${ACCEPTED_FORMATS.join(", ")}`);
   await checkDimensions(bytes, limits);
-  const rgb = await decodeResized(bytes, spec.size, limits);
+  const rgb = pillow ? await decodeThenPillowResize(bytes, spec.size, limits, pillow) : await decodeResized(bytes, spec.size, limits);
   return normalise(rgb, spec);
+}
+
+async function decodeThenPillowResize(bytes: Uint8Array, size: number, limits: ImageLimits, pillow: PillowResizer): Promise<Uint8Array> {
+  const { data, info } = await decode(bytes, limits, (img) => img);
+  // Transfer needs a buffer of its own (sharp's output may share a pooled ArrayBuffer).
+  const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : Uint8Array.from(data);
+  return pillow.resize(own, info.width, info.height, size);
+}
+
+type Pipeline = ReturnType<typeof sharp>;
+
+async function decode(bytes: Uint8Array, limits: ImageLimits, shape: (p: Pipeline) => Pipeline): Promise<{ data: Buffer; info: OutputInfo }> {
+  try {
+    // failOn 'truncated': a cut-off file is an error (as in PIL), benign decoder warnings are not.
+    const base = sharp(bytes, { failOn: "truncated", limitInputPixels: limits.maxImagePixels })
+      .rotate() // EXIF orientation, as the reference's ImageOps.exif_transpose
+      .removeAlpha() // RGBA → RGB drops alpha (PIL convert('RGB') does not composite)
+      .toColourspace("srgb");
+    const { data, info } = await shape(base).raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
+    return { data, info };
+  } catch (err) {
+    if (err instanceof VerdictError) throw err;
+    const message = (err as Error).message;
+    const code = /pixel limit/i.test(message) ? ErrorCode.IMAGE_TOO_LARGE : ErrorCode.IMAGE_DECODE;
+    throw new VerdictError(code, `image could not be decoded: ${message}`, { cause: err });
+  }
 }
 
 async function checkDimensions(bytes: Uint8Array, limits: ImageLimits): Promise<void> {
@@ -52,28 +82,12 @@ async function checkDimensions(bytes: Uint8Array, limits: ImageLimits): Promise<
 }
 
 async function decodeResized(bytes: Uint8Array, size: number, limits: ImageLimits): Promise<Buffer> {
-  try {
-    // failOn 'error': a cut-off file is an error (as in PIL), and so is a PNG whose IHDR or IDAT fails its CRC
-    // (at 'truncated' libpng is told to ignore CRCs and decodes the damaged data); benign decoder warnings are not.
-    const { data, info } = await sharp(bytes, { failOn: "error", limitInputPixels: limits.maxImagePixels })
-      .rotate() // EXIF orientation, as the reference's ImageOps.exif_transpose
-      .removeAlpha() // RGBA → RGB drops alpha (PIL convert('RGB') does not composite)
-      .toColourspace("srgb")
-      .resize(size, size, { fit: "fill", kernel: "cubic", fastShrinkOnLoad: false })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
-    return data;
-  } catch (err) {
-    if (err instanceof VerdictError) throw err;
-    const message = (err as Error).message;
-    const code = /pixel limit/i.test(message) ? ErrorCode.IMAGE_TOO_LARGE : ErrorCode.IMAGE_DECODE;
-    throw new VerdictError(code, `image could not be decoded: ${message}`, { cause: err });
-  }
+  const { data } = await decode(bytes, limits, (img) => img.resize(size, size, { fit: "fill", kernel: "cubic", fastShrinkOnLoad: false }));
+  return data;
 }
 
 /** HWC uint8 → CHW float32, (p/255 − mean) / std per channel. */
-function normalise(rgb: Buffer, spec: ImageSpec): Float32Array {
+function normalise(rgb: Uint8Array, spec: ImageSpec): Float32Array {
   const plane = spec.size * spec.size;
   const out = new Float32Array(3 * plane);
   for (let c = 0; c < 3; c++) {

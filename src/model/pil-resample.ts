@@ -1,6 +1,6 @@
 /**
  * A TypeScript port of Pillow's 8-bit bicubic resample (Pillow src/libImaging/Resample.c, as described in
- * shared/ofa-ve.md §2), used by preprocess.test.ts to show what exact parity with the reference takes:
+ * shared/ofa-ve.md §2), the default resize of src/model/preprocess.ts (OFA_RESIZE=pillow), because it reproduces the reference exactly:
  * separable, horizontal pass then vertical, each pass rounding to uint8; per output index
  * center = (i + 0.5) * scale, support = 2 * max(scale, 1), Keys cubic a = -0.5, weights normalised then
  * fixed point with 22 fractional bits. Written from that description; no Pillow code is copied.
