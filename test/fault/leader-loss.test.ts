@@ -39,7 +39,8 @@ test("fault - 3-node JetStream cluster, streams with 3 replicas: the request str
   await Promise.all(sends);
   assert.equal(answered.size, 200);
   assert.ok([...answered.values()].every((v) => v.ok), "every request answered ok");
-  const counts = countIds((await readVerdictStream(nc)).map((v) => v.id));
+  await cluster.waitForMetaLeader(30_000); // the killed node may also have led the meta group
+  const counts = countIds((await readVerdictStream(nc, 20_000)).map((v) => v.id));
   const lost = ids.filter((id) => !counts.has(id));
   const duplicated = ids.filter((id) => (counts.get(id) ?? 0) > 1);
   assert.deepEqual({ lost, duplicated }, { lost: [], duplicated: [] });

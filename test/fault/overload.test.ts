@@ -1,23 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "@nats-io/transport-node";
-import { ClassifyError, OfaClient } from "../../src/client/index.ts";
+import { ClassifyError } from "../../src/client/index.ts";
 import { ErrorCode, type Verdict } from "../../src/protocol/index.ts";
-import { NatsServer } from "../harness/nats-server.ts";
-import { Service } from "../harness/service.ts";
+import { startStack } from "../harness/stack.ts";
 import { jpeg } from "../harness/requests.ts";
 import { until } from "../harness/wait.ts";
 
 test("fault - overload: requests wait in the bounded stream, publishers past the bound are told, expired ones are answered without the model", async (t) => {
-  const ns = await NatsServer.start();
-  t.after(() => ns.stop());
-  const service = await Service.start(ns.url, { OFA_MAX_QUEUED_REQUESTS: "40", OFA_CACHE_TTL_MS: "0" });
-  t.after(() => service.stop());
-  await service.waitReady();
-  const nc = await connect({ servers: ns.url });
-  t.after(() => nc.close());
-  const client = new OfaClient(nc);
-  t.after(() => client.close());
+  const { service, nc, client } = await startStack(t, { OFA_MAX_QUEUED_REQUESTS: "40", OFA_CACHE_TTL_MS: "0" });
   const image = await jpeg(200, 200, 4);
 
   // The only worker is frozen: capacity is zero and everything waits in the stream.

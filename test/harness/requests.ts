@@ -21,12 +21,12 @@ export function envelope(image: Buffer | string, text: string, premise?: string)
 }
 
 /** Every verdict in the verdict stream, read with an ordered consumer. */
-export async function readVerdictStream(nc: NatsConnection): Promise<Verdict[]> {
-  const jsm = await jetstreamManager(nc);
+export async function readVerdictStream(nc: NatsConnection, apiTimeoutMs = 5_000): Promise<Verdict[]> {
+  const jsm = await jetstreamManager(nc, { timeout: apiTimeoutMs });
   const total = (await jsm.streams.info(STREAMS.verdicts)).state.messages;
   const out: Verdict[] = [];
   if (total === 0) return out;
-  const consumer = await jetstream(nc).consumers.get(STREAMS.verdicts);
+  const consumer = await jetstream(nc, { timeout: apiTimeoutMs }).consumers.get(STREAMS.verdicts);
   const messages = await consumer.fetch({ max_messages: total, expires: 5_000 });
   for await (const m of messages) out.push(decodeVerdict(m.data));
   return out;

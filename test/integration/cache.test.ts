@@ -1,24 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "@nats-io/transport-node";
 import { Kvm } from "@nats-io/kv";
-import { OfaClient } from "../../src/client/index.ts";
 import { CACHE_BUCKET } from "../../src/consumer/cache.ts";
 import { until } from "../harness/wait.ts";
-import { NatsServer } from "../harness/nats-server.ts";
-import { Service } from "../harness/service.ts";
+import { startStack } from "../harness/stack.ts";
 import { jpeg } from "../harness/requests.ts";
 
 test("cache - a repeated (image, text) pair is answered from the NATS KV cache without running the model", async (t) => {
-  const ns = await NatsServer.start();
-  t.after(() => ns.stop());
-  const service = await Service.start(ns.url, { OFA_CACHE_TTL_MS: "60000" });
-  t.after(() => service.stop());
-  await service.waitReady();
-  const nc = await connect({ servers: ns.url });
-  t.after(() => nc.close());
-  const client = new OfaClient(nc);
-  t.after(() => client.close());
+  const { service, nc, client } = await startStack(t, { OFA_CACHE_TTL_MS: "60000" });
   const image = await jpeg(300, 300, 12);
 
   const first = await client.classify({ image, text: "a square of colour", timeoutMs: 20_000 });

@@ -1,23 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "@nats-io/transport-node";
-import { OfaClient } from "../../src/client/index.ts";
 import { Lane } from "../../src/protocol/index.ts";
-import { NatsServer } from "../harness/nats-server.ts";
-import { Service } from "../harness/service.ts";
+import { startStack } from "../harness/stack.ts";
 import { jpeg } from "../harness/requests.ts";
 import { until } from "../harness/wait.ts";
 
 test("lanes - interactive requests are served before a bulk backlog, and the backlog is still served", async (t) => {
-  const ns = await NatsServer.start();
-  t.after(() => ns.stop());
-  const service = await Service.start(ns.url, { OFA_MAX_BATCH: "4", OFA_CACHE_TTL_MS: "0" });
-  t.after(() => service.stop());
-  await service.waitReady();
-  const nc = await connect({ servers: ns.url });
-  t.after(() => nc.close());
-  const client = new OfaClient(nc);
-  t.after(() => client.close());
+  const { service, nc, client } = await startStack(t, { OFA_MAX_BATCH: "4", OFA_CACHE_TTL_MS: "0" });
   const image = await jpeg(640, 480, 8);
 
   // Build a bulk backlog first, then add interactive requests behind it, while the worker is frozen.

@@ -3,11 +3,9 @@ import assert from "node:assert/strict";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect } from "@nats-io/transport-node";
-import { OfaClient } from "../../src/client/index.ts";
 import type { Verdict } from "../../src/protocol/index.ts";
-import { NatsServer } from "../harness/nats-server.ts";
-import { Service, TINY_MODEL } from "../harness/service.ts";
+import { TINY_MODEL } from "../harness/service.ts";
+import { startStack } from "../harness/stack.ts";
 import { jpeg } from "../harness/requests.ts";
 
 async function modelCopy(root: string, name: string, version: string): Promise<string> {
@@ -19,20 +17,12 @@ async function modelCopy(root: string, name: string, version: string): Promise<s
 }
 
 test("rollout - a new model is loaded worker by worker without dropping the queue; a broken one is refused and the old keeps serving", async (t) => {
-  const ns = await NatsServer.start();
-  t.after(() => ns.stop());
   const root = await mkdtemp(join(tmpdir(), "ofa-rollout-"));
   t.after(() => rm(root, { recursive: true, force: true }));
   const v2 = await modelCopy(root, "v2", "tiny-v2");
   const broken = await modelCopy(root, "broken", "tiny-broken");
   await writeFile(join(broken, "model.onnx"), "this is not an onnx graph");
-  const service = await Service.start(ns.url, { OFA_WORKERS: "2", OFA_CACHE_TTL_MS: "0" });
-  t.after(() => service.stop());
-  await service.waitReady();
-  const nc = await connect({ servers: ns.url });
-  t.after(() => nc.close());
-  const client = new OfaClient(nc);
-  t.after(() => client.close());
+  const { service, client } = await startStack(t, { OFA_WORKERS: "2", OFA_CACHE_TTL_MS: "0" });
   const image = await jpeg(256, 256, 6);
 
   // Keep a steady stream of requests going through both rollouts.
