@@ -10,7 +10,7 @@ import type { Logger } from "../log/logger.ts";
 import type { WorkerMetrics } from "../metrics/definitions.ts";
 import type { AnswerScores, Model } from "../model/index.ts";
 import { ErrorCode, LANES, STREAMS, VerdictError, consumerName, errorVerdict, type Lane, type OkVerdict, type RequestLimits } from "../protocol/index.ts";
-import { admit, isExpired } from "./admission.ts";
+import { admit, isExpired, type AdmissionDeps } from "./admission.ts";
 import { batchDueInMs, ReadyQueue } from "./batcher.ts";
 import type { VerdictCache } from "./cache.ts";
 import { HeldSet } from "./held.ts";
@@ -52,6 +52,7 @@ export class EntailmentConsumer {
   private readonly ready = new ReadyQueue<Job>();
   private readonly publisher: VerdictPublisher;
   private readonly images: ImageStore;
+  private readonly admission: AdmissionDeps;
   private readonly pullers: LanePuller[] = [];
   private readonly roomChanged = new Signal();
   private inferring = false;
@@ -71,6 +72,7 @@ export class EntailmentConsumer {
     });
     this.publisher = new VerdictPublisher(deps.nc, this.js);
     this.images = new ImageStore(deps.nc, deps.settings.maxImageBytes);
+    this.admission = { model: deps.model, images: this.images, cache: deps.cache, limits: deps.settings.limits, now: this.now };
   }
 
   /** Binds the lane consumers (waiting for them to be provisioned) and starts pulling. */
@@ -136,7 +138,7 @@ export class EntailmentConsumer {
 
   private async admitJob(job: Job): Promise<void> {
     try {
-      const admitted = await admit(job, { ...this.deps, images: this.images, limits: this.deps.settings.limits, now: this.now });
+      const admitted = await admit(job, this.admission);
       if (admitted.kind === "cached") {
         this.deps.metrics.cacheHits.inc();
         await this.settle(job, { kind: "answered" }, this.okVerdict(job, admitted.answer, 1, 0, true));
