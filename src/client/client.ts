@@ -10,6 +10,7 @@ import { Objm } from "@nats-io/obj";
 import {
   ErrorCode,
   Header,
+  IMAGE_BUCKET,
   Lane,
   OfaError,
   STREAMS,
@@ -22,8 +23,6 @@ import {
   type Verdict,
 } from "../protocol/index.ts";
 
-/** Bucket where the SDK puts images too large for one message; the worker deletes them once answered. */
-export const IMAGE_BUCKET = "ofa-ve-images";
 /** Bytes kept free in a message for the JSON envelope and headers around the base64 image. */
 const ENVELOPE_ALLOWANCE_BYTES = 16 * 1024;
 /** First pause before re-sending a publish that failed transiently; grows per attempt up to 2 s. */

@@ -1,1 +1,2 @@
-export { OfaClient, ClassifyError, IMAGE_BUCKET, type ClassifyOptions, type ClientOptions } from "./client.ts";
+export { OfaClient, ClassifyError, type ClassifyOptions, type ClientOptions } from "./client.ts";
+export { IMAGE_BUCKET } from "../protocol/subjects.ts";

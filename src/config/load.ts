@@ -118,7 +118,8 @@ function crossCheck(c: Record<string, unknown>, problems: string[]): void {
 
 /** The config with secrets replaced, for logs and /status. */
 export function redactConfig(config: Config): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...config };
+  // A password can also ride in the URL (nats://user:pass@host); keep the host, hide the userinfo.
+  const out: Record<string, unknown> = { ...config, natsUrl: config.natsUrl.map((u) => u.replace(/\/\/[^/@]*@/, "//[redacted]@")) };
   for (const setting of SETTINGS as readonly Setting[]) if (setting.secret && out[setting.key] !== undefined) out[setting.key] = "[redacted]";
   return out;
 }

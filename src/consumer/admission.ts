@@ -3,8 +3,7 @@
  * image bytes (inline or object store), verdict cache, then decode/resize and tokenisation.
  * Throws VerdictError for anything the caller must be told; returns a cached answer when there is one.
  */
-import { ErrorCode, VerdictError, parseRequest, type RequestLimits } from "../protocol/index.ts";
-import { IMAGE_BUCKET } from "../client/client.ts";
+import { ErrorCode, IMAGE_BUCKET, VerdictError, parseRequest, type RequestLimits } from "../protocol/index.ts";
 import type { AnswerScores, Model } from "../model/index.ts";
 import { VerdictCache } from "./cache.ts";
 import type { ImageStore } from "./images.ts";

@@ -39,10 +39,24 @@ export function connectionOptions(config: Config, name: string): ConnectionOptio
 
 /** Connects once (no retry on the first attempt); a wrong credential or certificate fails here, clearly. */
 export async function connectNats(config: Config, name: string): Promise<NatsConnection> {
+  const opts = connectionOptions(config, name);
   try {
-    return await connect(connectionOptions(config, name));
+    // A TLS 1.3 server refuses a missing or untrusted client certificate only after the handshake; nats.js then
+    // retries in silence and fails after its 20 s timeout with just "timeout". A first connection without reconnects
+    // surfaces the real cause at once (e.g. "alert bad certificate"); it is closed before the long-lived one opens.
+    if (opts.tls) await (await connect({ ...opts, reconnect: false })).close();
+    return await connect(opts);
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new OfaError(ErrorCode.INTERNAL, `cannot connect to NATS at ${config.natsUrl.join(",")}: ${reason}`, { cause: err });
+    const reason = err instanceof Error ? err.message.trim() : String(err);
+    // The server drops a refused client certificate with an alert, or (racing it) a reset.
+    const hint = opts.tls && /alert (bad|unknown) certificate|certificate required|ECONNRESET/i.test(reason)
+      ? " (if the server verifies client certificates, check OFA_NATS_TLS_CERT / OFA_NATS_TLS_KEY and that its CA signed them)"
+      : "";
+    throw new OfaError(ErrorCode.INTERNAL, `cannot connect to NATS at ${withoutUserinfo(config.natsUrl)}: ${reason}${hint}`, { cause: err });
   }
+}
+
+/** The URLs for messages, minus any user:password@ in them (a credential must never reach a log). */
+function withoutUserinfo(urls: readonly string[]): string {
+  return urls.map((u) => u.replace(/\/\/[^/@]*@/, "//")).join(",");
 }

@@ -48,8 +48,9 @@ type Pipeline = ReturnType<typeof sharp>;
 
 async function decode(bytes: Uint8Array, limits: ImageLimits, shape: (p: Pipeline) => Pipeline): Promise<{ data: Buffer; info: OutputInfo }> {
   try {
-    // failOn 'truncated': a cut-off file is an error (as in PIL), benign decoder warnings are not.
-    const base = sharp(bytes, { failOn: "truncated", limitInputPixels: limits.maxImagePixels })
+    // failOn 'error': a cut-off file is an error (as in PIL), and so is a PNG whose IHDR or IDAT fails its CRC
+    // (at 'truncated' libpng is told to ignore CRCs and decodes the damaged data); benign decoder warnings are not.
+    const base = sharp(bytes, { failOn: "error", limitInputPixels: limits.maxImagePixels })
       .rotate() // EXIF orientation, as the reference's ImageOps.exif_transpose
       .removeAlpha() // RGBA → RGB drops alpha (PIL convert('RGB') does not composite)
       .toColourspace("srgb");

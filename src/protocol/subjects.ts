@@ -19,6 +19,9 @@ export type Lane = (typeof Lane)[keyof typeof Lane];
 export const LANES: readonly Lane[] = Object.freeze([Lane.interactive, Lane.bulk]);
 
 export const SUBJECT_PREFIX = "ofa.ve";
+/** Object store bucket for images too large for one message. The only bucket a request may reference: the worker
+ *  deletes the object once answered, so any other bucket would let a caller read and delete foreign objects. */
+export const IMAGE_BUCKET = "ofa-ve-images";
 export const REQUEST_SUBJECTS = `${SUBJECT_PREFIX}.req.>`;
 export const VERDICT_SUBJECTS = `${SUBJECT_PREFIX}.verdict.>`;
 export const DLQ_SUBJECTS = `${SUBJECT_PREFIX}.dlq.>`;

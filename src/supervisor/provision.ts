@@ -10,8 +10,7 @@ import { Kvm } from "@nats-io/kv";
 import { Objm } from "@nats-io/obj";
 import type { Config } from "../config/index.ts";
 import { CACHE_BUCKET } from "../consumer/cache.ts";
-import { IMAGE_BUCKET } from "../client/client.ts";
-import { STREAMS } from "../protocol/index.ts";
+import { IMAGE_BUCKET, STREAMS } from "../protocol/index.ts";
 
 const DEFINITIONS_URL = new URL("../../infra/jetstream/definitions.json", import.meta.url);
 const MS = 1_000_000; // JetStream durations are nanoseconds

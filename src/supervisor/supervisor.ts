@@ -96,6 +96,9 @@ export class Supervisor {
     this.frontDoor = await startFrontDoor(this.nc, this.logger);
     this.admin = buildAdmin({ source: this.adminSource(), token: this.config.adminToken, logger: this.logger });
     const { host, port } = hostPort(`http://${this.config.adminAddr}`);
+    if (!["127.0.0.1", "localhost", "::1"].includes(host) && this.config.adminToken === undefined) {
+      this.logger.warn({ admin: this.config.adminAddr }, "admin port is reachable beyond loopback without OFA_ADMIN_TOKEN: /metrics and /status are open");
+    }
     this.adminAddress = await this.admin.listen({ host, port });
     this.logger.info({ admin: this.adminAddress }, "admin listening");
   }
