@@ -57,9 +57,27 @@ export class ReadyQueue<T extends Queued> {
   }
 }
 
-/** 0: start a batch now; n > 0: check again in n ms; Infinity: nothing is ready. */
-export function batchDueInMs(readyCount: number, oldestReadyAtMs: number | undefined, maxBatch: number, maxDelayMs: number, nowMs: number): number {
+/** A partial batch waits at most this much longer for requests that are already being preprocessed. */
+export const MAX_PREPARING_GRACE_MS = 100;
+
+/**
+ * 0: start a batch now; n > 0: check again in n ms; Infinity: nothing is ready.
+ * `preparing` requests were received and are being decoded: they will be ready in milliseconds, and starting without
+ * them would make them wait a whole inference. So a partial batch waits for them a little longer, but never longer
+ * than an inference takes (`recentRunMs`), capped at MAX_PREPARING_GRACE_MS: a tiny model barely waits, a model that
+ * runs for seconds fills its batches.
+ */
+export function batchDueInMs(
+  readyCount: number,
+  oldestReadyAtMs: number | undefined,
+  maxBatch: number,
+  maxDelayMs: number,
+  nowMs: number,
+  preparing = 0,
+  recentRunMs = 0,
+): number {
   if (readyCount === 0 || oldestReadyAtMs === undefined) return Infinity;
   if (readyCount >= maxBatch) return 0;
-  return Math.max(0, oldestReadyAtMs + maxDelayMs - nowMs);
+  const grace = preparing > 0 ? Math.min(recentRunMs, MAX_PREPARING_GRACE_MS) : 0;
+  return Math.max(0, oldestReadyAtMs + maxDelayMs + grace - nowMs);
 }

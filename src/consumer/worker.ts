@@ -56,6 +56,10 @@ export class EntailmentConsumer {
   private readonly pullers: LanePuller[] = [];
   private readonly roomChanged = new Signal();
   private inferring = false;
+  /** Requests admitted and still being decoded/tokenised. */
+  private preparing = 0;
+  /** Moving average of session.run time, ms: how long a request left out of a batch would wait. */
+  private recentRunMs = 0;
   private batchTimer: NodeJS.Timeout | undefined;
   private drained: Promise<number> | undefined;
   private readonly now: () => number;
@@ -137,8 +141,9 @@ export class EntailmentConsumer {
   }
 
   private async admitJob(job: Job): Promise<void> {
+    this.preparing += 1;
     try {
-      const admitted = await admit(job, this.admission);
+      const admitted = await admit(job, this.admission).finally(() => (this.preparing -= 1));
       if (admitted.kind === "cached") {
         this.deps.metrics.cacheHits.inc();
         await this.settle(job, { kind: "answered" }, this.okVerdict(job, admitted.answer, 1, 0, true));
@@ -157,7 +162,8 @@ export class EntailmentConsumer {
   private scheduleBatch(): void {
     if (this.inferring) return;
     clearTimeout(this.batchTimer);
-    const due = batchDueInMs(this.ready.size, this.ready.oldestReadyAtMs(), this.deps.settings.maxBatch, this.deps.settings.maxBatchDelayMs, this.now());
+    const { maxBatch, maxBatchDelayMs } = this.deps.settings;
+    const due = batchDueInMs(this.ready.size, this.ready.oldestReadyAtMs(), maxBatch, maxBatchDelayMs, this.now(), this.preparing, this.recentRunMs);
     if (due === Infinity) return;
     if (due > 0) {
       this.batchTimer = setTimeout(() => this.scheduleBatch(), due);
@@ -189,6 +195,7 @@ export class EntailmentConsumer {
       return;
     }
     this.deps.metrics.inference.observe(runMs / 1000);
+    this.recentRunMs = this.recentRunMs === 0 ? runMs : 0.8 * this.recentRunMs + 0.2 * runMs;
     this.deps.metrics.batchSize.observe(batch.length);
     await Promise.all(
       batch.map((job, i) => {

@@ -12,6 +12,13 @@ test("batcher - a full batch starts at once, a partial one after the oldest wait
   assert.equal(batchDueInMs(3, 90, 8, 5, 100), 0, "requests that waited while the model was busy go straight in");
 });
 
+test("batcher - a partial batch waits a little for requests still being decoded, never longer than an inference", () => {
+  assert.equal(batchDueInMs(1, 100, 2, 5, 105), 0, "nothing on its way: go after the delay");
+  assert.equal(batchDueInMs(1, 100, 2, 5, 105, 1, 2_000), 100, "a 2 s model waits up to 100 ms for the request being decoded");
+  assert.equal(batchDueInMs(1, 100, 2, 5, 105, 1, 1.5), 1.5, "a 1.5 ms model waits at most 1.5 ms more");
+  assert.equal(batchDueInMs(2, 100, 2, 5, 100, 3, 2_000), 0, "a full batch never waits");
+});
+
 test("batcher - interactive requests fill batches before bulk ones", () => {
   const q = new ReadyQueue<ReturnType<typeof item>>();
   q.push(item("bulk", 0, 1));
