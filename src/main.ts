@@ -1,7 +1,7 @@
 /** The `ofa-entail` CLI: parse argv → validate config once → run one command. Nothing else lives here. */
 import { Command, Option } from "commander";
 import { loadConfig, ConfigError, SETTINGS, type FlagValues, type Setting } from "./config/index.ts";
-import { createLogger } from "./log/logger.ts";
+import { createLogger, exitAfterFlush } from "./log/logger.ts";
 import { runClassify, type ClassifyCliOptions } from "./client/cli.ts";
 import { runProvision } from "./supervisor/provision-cli.ts";
 import { Supervisor, VERSION } from "./supervisor/supervisor.ts";
@@ -48,17 +48,17 @@ withSettings(program.command("serve").description("run the supervisor, its worke
     supervisor = await Supervisor.start(config, logger);
   } catch (err) {
     logger.fatal({ err }, "could not start");
-    process.exit(1);
+    return exitAfterFlush(logger, 1);
   }
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals += 1;
     if (signals > 1) {
       supervisor.forceExit();
-      process.exit(130);
+      return exitAfterFlush(logger, 130);
     }
     logger.info({ signal: sig }, "signal received");
-    void supervisor.shutdown().then(() => process.exit(0));
+    void supervisor.shutdown().then(() => exitAfterFlush(logger, 0));
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);

@@ -5,7 +5,7 @@
  */
 import { Registry } from "prom-client";
 import type { Config } from "../config/index.ts";
-import { createLogger, type Logger } from "../log/logger.ts";
+import { createLogger, exitAfterFlush, type Logger } from "../log/logger.ts";
 import { collectProcessMetrics, createWorkerMetrics } from "../metrics/definitions.ts";
 import { Model } from "../model/index.ts";
 import type { FromWorker, ToWorker } from "../supervisor/ipc.ts";
@@ -57,7 +57,7 @@ async function run(config: Config, workerId: number): Promise<void> {
     await nc.drain().catch(() => undefined); // flushes acks and publishes before closing
     await model.close();
     send({ kind: "drained", leftover });
-    process.exit(0);
+    exitAfterFlush(logger, 0);
   };
   process.on("message", (m: ToWorker) => {
     if (m.kind === "drain") void drain(m.graceMs);
@@ -85,9 +85,9 @@ process.once("message", (m: ToWorker) => {
   if (m.kind !== "init") return;
   run(m.config, m.workerId).catch((err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
-    createLogger("error", { component: "worker", worker: m.workerId }).fatal({ err }, "worker failed to start");
+    const logger = createLogger("error", { component: "worker", worker: m.workerId });
+    logger.fatal({ err }, "worker failed to start");
     send({ kind: "fatal", message });
-    process.exitCode = 1;
-    setTimeout(() => process.exit(1), 100);
+    exitAfterFlush(logger, 1);
   });
 });

@@ -57,7 +57,9 @@ export interface ParsedRequest {
   readonly bodyDeadlineMs: number | undefined;
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Standard alphabet, padding only at the end. With length % 4 === 0 this is exactly strict base64; one character
+ *  class scanned once is several times cheaper than a {4}-group pattern on a multi-megabyte image. */
+const BASE64_CHARS = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export function parseRequest(payload: Uint8Array, limits: RequestLimits): ParsedRequest {
   if (payload.byteLength > limits.maxPayloadBytes) {
@@ -107,7 +109,7 @@ function checkText(field: string, value: string, maxChars: number): string {
 
 function decodeBase64(data: string): Buffer {
   // Buffer.from(…, "base64") silently skips bad characters; check strictly first so garbage is an error.
-  if (!BASE64.test(data)) throw new VerdictError(ErrorCode.IMAGE_BASE64, "image.data is not valid standard base64");
+  if (data.length % 4 !== 0 || !BASE64_CHARS.test(data)) throw new VerdictError(ErrorCode.IMAGE_BASE64, "image.data is not valid standard base64");
   const bytes = Buffer.from(data, "base64");
   if (bytes.byteLength === 0) throw new VerdictError(ErrorCode.IMAGE_EMPTY, "image has zero bytes");
   return bytes;
