@@ -1,0 +1,124 @@
+/**
+ * (a) The baseline: onnxruntime-node used directly, `session.run` in a loop on tensors prepared once — no service,
+ * no worker thread, no bus. Same session options as the service's session thread (src/model/session-thread.ts):
+ * the ratio b/a then isolates what the service adds. Runs as its own process (see children.ts).
+ */
+import ort from "onnxruntime-node";
+import { assembleBatch, type PreparedInput } from "../src/model/batch.ts";
+import { loadManifest, type Manifest } from "../src/model/manifest.ts";
+import { preprocessImage } from "../src/model/preprocess.ts";
+import { buildPrompt } from "../src/model/prompt.ts";
+import { loadTokenizer } from "../src/model/tokenizer.ts";
+import { childMain } from "./children.ts";
+import { TEXTS, benchJpegs } from "./fixtures.ts";
+import { memory } from "./proc.ts";
+import { median } from "./stats.ts";
+
+export interface RawSpec {
+  readonly modelDir: string;
+  readonly intraOpThreads: number;
+  readonly batches: readonly number[];
+  /** Untimed runs per batch size first: the first run at a new shape grows onnxruntime's arena. */
+  readonly warmupRuns: number;
+  readonly minRuns: number;
+  /** Keep running (after minRuns) until this much time has passed; 0 = exactly minRuns. */
+  readonly minSeconds: number;
+}
+
+export interface RawPoint {
+  readonly batch: number;
+  readonly runs: number;
+  readonly meanRunMs: number;
+  /** Robust to a neighbour's burst on a shared host, which lands on a few runs only. */
+  readonly medianRunMs: number;
+  readonly minRunMs: number;
+  readonly maxRunMs: number;
+  readonly samplesPerSec: number;
+  /** Process CPU (every onnxruntime thread, spinning included) per sample. */
+  readonly cpuMsPerSample: number;
+  /** Every run's time when there are few (OFA-large), so runs from several rounds can be pooled exactly. */
+  readonly runsMs?: readonly number[];
+}
+
+/** Runs kept one by one up to this count; the tiny model's thousands are summarised. */
+const KEEP_RUNS = 100;
+
+export interface RawResult {
+  readonly model: string;
+  readonly intraOpThreads: number;
+  readonly loadMs: number;
+  readonly peakRssBytes: number;
+  readonly points: readonly RawPoint[];
+}
+
+export type RawProgress = RawPoint;
+
+async function prepareItems(manifest: Manifest, dir: string, count: number): Promise<PreparedInput[]> {
+  const tokenizer = await loadTokenizer(dir, manifest);
+  const jpegs = await benchJpegs();
+  const items: PreparedInput[] = [];
+  for (let i = 0; i < count; i++) {
+    const pixels = await preprocessImage(jpegs[i % jpegs.length]!, manifest.image, { maxImagePixels: 40_000_000 });
+    items.push({ pixels, inputIds: tokenizer.encodePrompt(buildPrompt(manifest, TEXTS[i % TEXTS.length]!)) });
+  }
+  return items;
+}
+
+function feedFor(items: readonly PreparedInput[], manifest: Manifest): Record<string, ort.Tensor> {
+  const f = assembleBatch(items, manifest);
+  const names = manifest.inputs;
+  return {
+    [names.inputIds]: new ort.Tensor("int64", f.inputIds, [f.batch, f.textLength]),
+    [names.patchImages]: new ort.Tensor("float32", f.images, [f.batch, 3, f.imageSize, f.imageSize]),
+    [names.decoderInputIds]: new ort.Tensor("int64", f.decoderIds, [f.batch, f.decoderLength]),
+  };
+}
+
+async function measure(session: ort.InferenceSession, feed: Record<string, ort.Tensor>, batch: number, spec: RawSpec): Promise<RawPoint> {
+  for (let i = 0; i < spec.warmupRuns; i++) await session.run(feed);
+  const times: number[] = [];
+  const cpu0 = process.cpuUsage();
+  const started = performance.now();
+  while (times.length < spec.minRuns || performance.now() - started < spec.minSeconds * 1000) {
+    const t = performance.now();
+    await session.run(feed);
+    times.push(performance.now() - t);
+  }
+  const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpu0);
+  const samples = batch * times.length;
+  return {
+    batch,
+    runs: times.length,
+    meanRunMs: times.reduce((a, b) => a + b, 0) / times.length,
+    medianRunMs: median(times),
+    minRunMs: Math.min(...times),
+    maxRunMs: Math.max(...times),
+    samplesPerSec: (samples * 1000) / wallMs,
+    cpuMsPerSample: (cpu.user + cpu.system) / 1000 / samples,
+    ...(times.length <= KEEP_RUNS ? { runsMs: times } : {}),
+  };
+}
+
+async function main(spec: RawSpec, progress: (p: RawProgress) => void): Promise<RawResult> {
+  const dir = await loadManifest(spec.modelDir);
+  const items = await prepareItems(dir.manifest, dir.dir, Math.max(...spec.batches));
+  const t0 = performance.now();
+  const session = await ort.InferenceSession.create(dir.onnxPath("fp32"), {
+    executionProviders: ["cpu"],
+    intraOpNumThreads: spec.intraOpThreads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: "all",
+  });
+  const loadMs = performance.now() - t0;
+  const points: RawPoint[] = [];
+  for (const batch of spec.batches) {
+    const point = await measure(session, feedFor(items.slice(0, batch), dir.manifest), batch, spec);
+    points.push(point);
+    progress(point);
+  }
+  await session.release();
+  return { model: dir.manifest.name, intraOpThreads: spec.intraOpThreads, loadMs, peakRssBytes: memory(process.pid)?.peakRssBytes ?? 0, points };
+}
+
+childMain(main);
