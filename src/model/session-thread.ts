@@ -16,6 +16,10 @@ async function open(): Promise<ort.InferenceSession> {
     intraOpNumThreads: options.intraOpThreads,
     interOpNumThreads: 1,
     graphOptimizationLevel: "all",
+    // Idle intra-op threads spin-wait by default. In the service the session shares the cores with preprocessing,
+    // the bus and the resize thread, and spinning burned ~1.7 ms CPU per verdict on the tiny model; off, tiny-model
+    // throughput rose ~20 % and OFA-large did not change (bench/README.md). A raw session.run loop alone prefers it on.
+    extra: { session: { intra_op: { allow_spinning: "0" } } },
   });
 }
 

@@ -2,8 +2,10 @@
  * Workers × onnxruntime threads per host. On CPU, one session per core would split the cores' caches and memory
  * bandwidth between copies of the model; fewer workers with more intra-op threads batch better, and a second worker
  * only pays off once a core is left for preprocessing (sharp) and the bus. So: cores ≤ 2 → 1 worker × all cores;
- * more → a worker per 2 cores × 2 threads. On CUDA: 1 worker per GPU (two would only queue on the same device),
- * 1 CPU thread each. Explicit settings always win. README "Layout" gives the measurements behind this.
+ * more → a worker per 2 cores × 2 threads. Measured on 2 cores (bench/results): for OFA-large, 1×2 and 2×1 give the
+ * same throughput but 2×1 doubles latency and memory (2 × 4.2 GB); for a small fast model 2×1 is ~33 % faster, so
+ * set OFA_WORKERS=2 there. On CUDA: 1 worker per GPU (two would only queue on the same device), 1 CPU thread each.
+ * Explicit settings always win.
  */
 export interface Layout {
   readonly workers: number;
