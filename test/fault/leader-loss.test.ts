@@ -39,8 +39,19 @@ test("fault - 3-node JetStream cluster, streams with 3 replicas: the request str
   await Promise.all(sends);
   assert.equal(answered.size, 200);
   assert.ok([...answered.values()].every((v) => v.ok), "every request answered ok");
-  await cluster.waitForMetaLeader(30_000); // the killed node may also have led the meta group
-  const counts = countIds((await readVerdictStream(nc, 20_000)).map((v) => v.id));
+  // The killed node may also have led the meta group and the verdict stream: wait for both to have leaders again,
+  // then read (a read can still time out while the new leader catches up, so it is retried within a bound).
+  await cluster.waitForMetaLeader(30_000);
+  await cluster.waitForStreamLeader(STREAMS.verdicts, 30_000);
+  let stream: Verdict[] = [];
+  await until(
+    async () => {
+      stream = await readVerdictStream(nc, 10_000).catch(() => []);
+      return stream.length >= 200;
+    },
+    { name: "verdict stream readable with every verdict", timeoutMs: 60_000, intervalMs: 1_000 },
+  );
+  const counts = countIds(stream.map((v) => v.id));
   const lost = ids.filter((id) => !counts.has(id));
   const duplicated = ids.filter((id) => (counts.get(id) ?? 0) > 1);
   assert.deepEqual({ lost, duplicated }, { lost: [], duplicated: [] });
