@@ -20,7 +20,7 @@ import { preprocessImage } from "../src/model/preprocess.ts";
 import { PillowResizer } from "../src/model/resizer.ts";
 import { buildPrompt } from "../src/model/prompt.ts";
 import { loadTokenizer } from "../src/model/tokenizer.ts";
-import { EntailmentConsumer } from "../src/consumer/worker.ts";
+import { EntailmentConsumer, consumerSettings } from "../src/consumer/worker.ts";
 import { provision, provisionSettings } from "../src/supervisor/provision.ts";
 import { childMain } from "./children.ts";
 import { TEXTS, benchJpegs } from "./fixtures.ts";
@@ -98,15 +98,7 @@ async function bus(spec: Extract<ProbeSpec, { mode: "bus" }>, progress: (p: Prob
     cache: undefined,
     logger: createLogger(spec.logLevel, { component: "worker", worker: 1 }),
     metrics: createWorkerMetrics(registry),
-    settings: {
-      workerName: "w1",
-      maxBatch: config.maxBatch,
-      maxBatchDelayMs: config.maxBatchDelayMs,
-      ackWaitMs: config.ackWaitMs,
-      maxDeliver: config.maxDeliver,
-      maxImageBytes: config.maxImageBytes,
-      limits: { maxPayloadBytes: config.maxPayloadBytes, maxTextChars: config.maxTextChars },
-    },
+    settings: consumerSettings(config, 1),
   });
   await consumer.start();
   const ticker = setInterval(() => progress({ done, cpuSeconds: cpuNow() }), PROGRESS_EVERY_MS);

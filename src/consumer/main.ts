@@ -11,7 +11,7 @@ import { Model } from "../model/index.ts";
 import type { FromWorker, ToWorker } from "../supervisor/ipc.ts";
 import { VerdictCache } from "./cache.ts";
 import { connectNats } from "./connect.ts";
-import { EntailmentConsumer } from "./worker.ts";
+import { EntailmentConsumer, consumerSettings } from "./worker.ts";
 
 function send(message: FromWorker): void {
   process.send?.(message);
@@ -41,15 +41,7 @@ async function run(config: Config, workerId: number): Promise<void> {
     cache,
     logger,
     metrics,
-    settings: {
-      workerName: `w${workerId}`,
-      maxBatch: config.maxBatch,
-      maxBatchDelayMs: config.maxBatchDelayMs,
-      ackWaitMs: config.ackWaitMs,
-      maxDeliver: config.maxDeliver,
-      maxImageBytes: config.maxImageBytes,
-      limits: { maxPayloadBytes: config.maxPayloadBytes, maxTextChars: config.maxTextChars },
-    },
+    settings: consumerSettings(config, workerId),
   });
   const drain = async (graceMs: number) => {
     const leftover = await consumer.drain(graceMs);

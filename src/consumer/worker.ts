@@ -6,6 +6,7 @@
  */
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream, type Consumer, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
+import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
 import type { WorkerMetrics } from "../metrics/definitions.ts";
 import type { AnswerScores, Model } from "../model/index.ts";
@@ -31,6 +32,19 @@ export interface ConsumerSettings {
   readonly maxDeliver: number;
   readonly maxImageBytes: number;
   readonly limits: RequestLimits;
+}
+
+/** The consumer's settings, taken from the validated config (one place, so nothing re-derives them differently). */
+export function consumerSettings(config: Config, workerId: number): ConsumerSettings {
+  return {
+    workerName: `w${workerId}`,
+    maxBatch: config.maxBatch,
+    maxBatchDelayMs: config.maxBatchDelayMs,
+    ackWaitMs: config.ackWaitMs,
+    maxDeliver: config.maxDeliver,
+    maxImageBytes: config.maxImageBytes,
+    limits: { maxPayloadBytes: config.maxPayloadBytes, maxTextChars: config.maxTextChars },
+  };
 }
 
 export interface ConsumerDeps {
