@@ -7,13 +7,27 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { until } from "./wait.ts";
 
-const BIN = fileURLToPath(new URL("../../bin/ofa-entail.mjs", import.meta.url));
+export const BIN = fileURLToPath(new URL("../../bin/ofa-entail.mjs", import.meta.url));
 export const TINY_MODEL = fileURLToPath(new URL("../../models/tiny", import.meta.url));
 
 export interface LogLine {
   level: number;
   msg: string;
   [key: string]: unknown;
+}
+
+/** `serve`'s environment in tests: the tiny model, one worker, one thread, admin on a random loopback port. */
+export function serveEnv(natsUrl: string, env: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NATS_URL: natsUrl,
+    OFA_ADMIN_ADDR: "127.0.0.1:0",
+    OFA_MODEL_DIR: TINY_MODEL,
+    OFA_LOG_LEVEL: "info",
+    OFA_WORKERS: "1",
+    OFA_INTRA_OP_THREADS: "1",
+    ...env,
+  };
 }
 
 export class Service {
@@ -38,19 +52,7 @@ export class Service {
 
   /** Starts `serve` against natsUrl with env overrides (OFA_*), admin on a random port. */
   static async start(natsUrl: string, env: Record<string, string> = {}): Promise<Service> {
-    const child = spawn(process.execPath, [BIN, "serve"], {
-      env: {
-        ...process.env,
-        NATS_URL: natsUrl,
-        OFA_ADMIN_ADDR: "127.0.0.1:0",
-        OFA_MODEL_DIR: TINY_MODEL,
-        OFA_LOG_LEVEL: "info",
-        OFA_WORKERS: "1",
-        OFA_INTRA_OP_THREADS: "1",
-        ...env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(process.execPath, [BIN, "serve"], { env: serveEnv(natsUrl, env), stdio: ["ignore", "pipe", "pipe"] });
     const service = new Service(child);
     await until(() => service.adminUrl !== "" || child.exitCode !== null, { name: "serve admin listening", timeoutMs: 30_000 });
     if (child.exitCode !== null) throw new Error(`serve exited early: ${JSON.stringify(service.lines.slice(-3))}`);

@@ -8,19 +8,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import ort from "onnxruntime-node";
-import { fromBase64F32, int64Rows, maxAbsDiff, reference, TINY_DIR, type LogitsCase } from "./reference.ts";
+import { fromBase64F32, maxAbsDiff, reference, TINY_DIR, runLogitsCase, type LogitsCase } from "./reference.ts";
 
 const TOLERANCE = 1e-4;
 
 async function runOrt(session: ort.InferenceSession, c: LogitsCase): Promise<Float32Array> {
-  const ids = int64Rows(c.inputIds);
-  const dec = int64Rows(c.decoderInputIds);
-  const out = await session.run({
-    input_ids: new ort.Tensor("int64", ids.data, ids.dims),
-    patch_images: new ort.Tensor("float32", fromBase64F32(c.patchImages), c.imageShape),
-    decoder_input_ids: new ort.Tensor("int64", dec.data, dec.dims),
-  });
-  const logits = out.answer_logits!;
+  const logits = await runLogitsCase(session, c);
   assert.deepEqual(logits.dims, [c.inputIds.length, 3]);
   return logits.data as Float32Array;
 }

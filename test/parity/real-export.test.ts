@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ort from "onnxruntime-node";
 import { loadManifest } from "../../src/model/manifest.ts";
-import { fromBase64F32, int64Rows, maxAbsDiff, reference, type LogitsCase } from "./reference.ts";
+import { maxAbsDiff, reference, runLogitsCase, type LogitsCase } from "./reference.ts";
 
 interface Exported {
   dir: string;
@@ -39,14 +39,8 @@ test("parity - real-checkpoint export (ModelScope dir and fairseq .pt) loads str
     const session = await ort.InferenceSession.create(join(exp.dir, "model.onnx"), { intraOpNumThreads: 2 });
     try {
       for (const c of exp.cases) {
-        const ids = int64Rows(c.inputIds);
-        const dec = int64Rows(c.decoderInputIds);
-        const out = await session.run({
-          input_ids: new ort.Tensor("int64", ids.data, ids.dims),
-          patch_images: new ort.Tensor("float32", fromBase64F32(c.patchImages), c.imageShape),
-          decoder_input_ids: new ort.Tensor("int64", dec.data, dec.dims),
-        });
-        const diff = maxAbsDiff(out.answer_logits!.data as Float32Array, c.logits!.flat());
+        const logits = await runLogitsCase(session, c);
+        const diff = maxAbsDiff(logits.data as Float32Array, c.logits!.flat());
         assert.ok(diff <= 1e-4, `${exp.dir}: max |ort - torch| ${diff}`);
       }
     } finally {

@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import ort from "onnxruntime-node";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const TINY_DIR = join(REPO_ROOT, "models/tiny");
@@ -77,4 +78,16 @@ export interface LogitsCase {
 
 export function int64Rows(rows: number[][]): { data: BigInt64Array; dims: [number, number] } {
   return { data: BigInt64Array.from(rows.flat().map((v) => BigInt(v))), dims: [rows.length, rows[0]!.length] };
+}
+
+/** Runs one reference case through an onnxruntime session with the contract's input names; returns answer_logits. */
+export async function runLogitsCase(session: ort.InferenceSession, c: LogitsCase): Promise<ort.Tensor> {
+  const ids = int64Rows(c.inputIds);
+  const dec = int64Rows(c.decoderInputIds);
+  const out = await session.run({
+    input_ids: new ort.Tensor("int64", ids.data, ids.dims),
+    patch_images: new ort.Tensor("float32", fromBase64F32(c.patchImages), c.imageShape),
+    decoder_input_ids: new ort.Tensor("int64", dec.data, dec.dims),
+  });
+  return out.answer_logits!;
 }

@@ -9,21 +9,15 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ort from "onnxruntime-node";
-import { fromBase64F32, int64Rows, maxAbsDiff, reference, TINY_DIR, type LogitsCase } from "./reference.ts";
+import { maxAbsDiff, reference, TINY_DIR, runLogitsCase, type LogitsCase } from "./reference.ts";
 
 async function logitsOf(modelPath: string, cases: LogitsCase[]): Promise<Float32Array[]> {
   const session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: 1 });
   try {
     const out: Float32Array[] = [];
     for (const c of cases) {
-      const ids = int64Rows(c.inputIds);
-      const dec = int64Rows(c.decoderInputIds);
-      const r = await session.run({
-        input_ids: new ort.Tensor("int64", ids.data, ids.dims),
-        patch_images: new ort.Tensor("float32", fromBase64F32(c.patchImages), c.imageShape),
-        decoder_input_ids: new ort.Tensor("int64", dec.data, dec.dims),
-      });
-      out.push(r.answer_logits!.data as Float32Array);
+      const logits = await runLogitsCase(session, c);
+      out.push(logits.data as Float32Array);
     }
     return out;
   } finally {

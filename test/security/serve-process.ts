@@ -4,11 +4,9 @@
  * watch a start that must fail: exit status and the words it gave.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { TINY_MODEL, type LogLine } from "../harness/service.ts";
+import { BIN, serveEnv, type LogLine } from "../harness/service.ts";
 import { until } from "../harness/wait.ts";
 
-const BIN = fileURLToPath(new URL("../../bin/ofa-entail.mjs", import.meta.url));
 /** Model load included, a start on the 2-core CI machine is a few seconds. */
 const START_TIMEOUT_MS = 30_000;
 
@@ -35,19 +33,7 @@ export class ServeProcess {
 
   /** Spawns `serve` (one worker, admin on a random loopback port unless env says otherwise). */
   static spawn(natsUrl: string, env: Record<string, string> = {}): ServeProcess {
-    const child = spawn(process.execPath, [BIN, "serve"], {
-      env: {
-        ...process.env,
-        NATS_URL: natsUrl,
-        OFA_ADMIN_ADDR: "127.0.0.1:0",
-        OFA_MODEL_DIR: TINY_MODEL,
-        OFA_LOG_LEVEL: "info",
-        OFA_WORKERS: "1",
-        OFA_INTRA_OP_THREADS: "1",
-        ...env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(process.execPath, [BIN, "serve"], { env: serveEnv(natsUrl, env), stdio: ["ignore", "pipe", "pipe"] });
     return new ServeProcess(child);
   }
 
