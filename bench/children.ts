@@ -9,7 +9,6 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { openSync, closeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { tsxExecArgv } from "../src/runtime/tsx.ts";
 
 export type ToChild<S> = { readonly kind: "start"; readonly spec: S };
 export type FromChild<P, R> =
@@ -35,7 +34,7 @@ export interface ChildOptions {
 export function runChild<S, P, R>(entry: string, spec: S, options: ChildOptions = {}): ChildRun<P, R> {
   const fd = options.logFile ? openSync(options.logFile, "a") : "ignore";
   const child = fork(fileURLToPath(new URL(entry, import.meta.url)), [], {
-    execArgv: [...tsxExecArgv(), ...(options.execArgv ?? [])],
+    execArgv: [...(options.execArgv ?? [])],
     stdio: ["ignore", fd, fd, "ipc"],
     serialization: "advanced",
     env: options.env ?? process.env,

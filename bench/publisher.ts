@@ -68,7 +68,10 @@ class Tally {
   private batchWaitSum = 0;
   private inferenceSum = 0;
 
-  constructor(readonly t0: number) {}
+  readonly t0: number;
+  constructor(t0: number) {
+    this.t0 = t0;
+  }
 
   record(v: VerdictSummary, intendedAt: number): void {
     this.done += 1;

@@ -33,13 +33,17 @@ export class RequestSender {
   private readonly sweeper: NodeJS.Timeout;
   private next = 0;
 
+  private readonly runId: string;
+  private readonly timeoutMs: number;
   constructor(
     nc: NatsConnection,
     jpegs: readonly Buffer[],
     texts: readonly string[],
-    private readonly runId: string,
-    private readonly timeoutMs: number,
+    runId: string,
+    timeoutMs: number,
   ) {
+    this.runId = runId;
+    this.timeoutMs = timeoutMs;
     this.js = jetstream(nc);
     this.envelopes = jpegs.map((img, i) => new TextEncoder().encode(JSON.stringify({ v: 1, text: texts[i % texts.length], image: { data: img.toString("base64") } })));
     nc.subscribe(`${this.inbox}.*`, {

@@ -25,10 +25,14 @@ export class ServiceUnderTest {
   /** Workers seen on /status: killed at stop() if the supervisor left any behind. */
   private readonly seenWorkers = new Set<number>();
 
+  private readonly child: ChildProcess;
+  readonly adminUrl: string;
   private constructor(
-    private readonly child: ChildProcess,
-    readonly adminUrl: string,
+    child: ChildProcess,
+    adminUrl: string,
   ) {
+    this.child = child;
+    this.adminUrl = adminUrl;
     this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
   }
 

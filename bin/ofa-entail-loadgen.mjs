@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs the TypeScript load generator directly: tsx compiles on import, so there is no build step.
-import { register } from "tsx/esm/api";
+// The load generator's CLI. Node 24 runs the TypeScript sources directly (type stripping): no build step.
+import { ensureNode24 } from "./node24.mjs";
 
-register();
+await ensureNode24();
 await import("../loadgen/main.ts");

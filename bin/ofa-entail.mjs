@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// ofa-entail runs its TypeScript sources through tsx (no build step): register it, then start the CLI.
-import { register } from "tsx/esm/api";
+// The ofa-entail CLI. Node 24 runs the TypeScript sources directly (type stripping): no build step, no transpiler.
+import { ensureNode24 } from "./node24.mjs";
 
-register();
+await ensureNode24();
 await import("../src/main.ts");

@@ -64,11 +64,15 @@ export class Recorder {
   private readonly pending = new Map<string, Pending>();
   private current = 0;
 
+  private readonly clock: Clock;
+  private readonly warmupMs: number;
   constructor(
-    private readonly clock: Clock,
+    clock: Clock,
     phases: readonly Phase[],
-    private readonly warmupMs: number,
+    warmupMs: number,
   ) {
+    this.clock = clock;
+    this.warmupMs = warmupMs;
     this.startedAt = clock.now();
     this.phases = phases.map((phase) => ({
       phase,

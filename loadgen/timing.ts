@@ -13,7 +13,9 @@ export class Sleeper {
 
   private readonly onAbort = () => this.wakeAll();
 
-  constructor(private readonly signal: AbortSignal) {
+  private readonly signal: AbortSignal;
+  constructor(signal: AbortSignal) {
+    this.signal = signal;
     signal.addEventListener("abort", this.onAbort, { once: true });
   }
 

@@ -37,10 +37,15 @@ export function isListening(host: string, port: number, timeoutMs = 1_000): Prom
 }
 
 export class EmbeddedBroker {
+  private readonly child: ChildProcess;
+  readonly configPath: string;
   private constructor(
-    private readonly child: ChildProcess,
-    readonly configPath: string,
-  ) {}
+    child: ChildProcess,
+    configPath: string,
+  ) {
+    this.child = child;
+    this.configPath = configPath;
+  }
 
   static async start(natsUrl: string, dataDir: string): Promise<EmbeddedBroker> {
     const binary = findNatsServer();

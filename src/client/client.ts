@@ -52,14 +52,18 @@ export interface ClientOptions {
 
 /** An error verdict, or a client-side failure (timeout, overload), as a typed error with a stable code. */
 export class ClassifyError extends OfaError {
+  readonly requestId: string;
+  readonly verdict?: ErrorVerdict;
   constructor(
     code: ErrorCode,
     message: string,
-    readonly requestId: string,
-    readonly verdict?: ErrorVerdict,
+    requestId: string,
+    verdict?: ErrorVerdict,
     options?: ErrorOptions,
   ) {
     super(code, message, options);
+    this.requestId = requestId;
+    this.verdict = verdict;
     this.name = "ClassifyError";
   }
 }
@@ -76,10 +80,14 @@ export class OfaClient {
   private readonly pending = new Map<string, Pending>();
   private readonly statusEvents: AsyncIterable<{ type: string }>;
 
+  private readonly nc: NatsConnection;
+  private readonly opts: ClientOptions;
   constructor(
-    private readonly nc: NatsConnection,
-    private readonly opts: ClientOptions = {},
+    nc: NatsConnection,
+    opts: ClientOptions = {},
   ) {
+    this.nc = nc;
+    this.opts = opts;
     this.js = jetstream(nc);
     this.statusEvents = nc.status();
     void this.watchReconnects();

@@ -44,8 +44,10 @@ export interface Config {
 }
 
 export class ConfigError extends OfaError {
-  constructor(readonly problems: readonly string[]) {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
     super(ErrorCode.INTERNAL, `invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    this.problems = problems;
     this.name = "ConfigError";
   }
 }

@@ -11,7 +11,10 @@ import type { AnswerScores } from "../model/index.ts";
 export const CACHE_BUCKET = "ofa-ve-verdict-cache";
 
 export class VerdictCache {
-  private constructor(private readonly kv: KV) {}
+  private readonly kv: KV;
+  private constructor(kv: KV) {
+    this.kv = kv;
+  }
 
   static async open(nc: NatsConnection): Promise<VerdictCache> {
     return new VerdictCache(await new Kvm(nc).open(CACHE_BUCKET));

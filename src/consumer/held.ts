@@ -10,10 +10,15 @@ export class HeldSet {
   private timer: NodeJS.Timeout | undefined;
   private emptyWaiters: Array<() => void> = [];
 
+  private readonly heartbeatEveryMs: number;
+  private readonly onSizeChange: (size: number) => void;
   constructor(
-    private readonly heartbeatEveryMs: number,
-    private readonly onSizeChange: (size: number) => void,
-  ) {}
+    heartbeatEveryMs: number,
+    onSizeChange: (size: number) => void,
+  ) {
+    this.heartbeatEveryMs = heartbeatEveryMs;
+    this.onSizeChange = onSizeChange;
+  }
 
   get size(): number {
     return this.jobs.size;

@@ -6,10 +6,15 @@ import { ErrorCode, VerdictError, type ImageRef } from "../protocol/index.ts";
 export class ImageStore {
   private readonly buckets = new Map<string, Promise<ObjectStore>>();
 
+  private readonly nc: NatsConnection;
+  private readonly maxImageBytes: number;
   constructor(
-    private readonly nc: NatsConnection,
-    private readonly maxImageBytes: number,
-  ) {}
+    nc: NatsConnection,
+    maxImageBytes: number,
+  ) {
+    this.nc = nc;
+    this.maxImageBytes = maxImageBytes;
+  }
 
   private bucket(name: string): Promise<ObjectStore> {
     let store = this.buckets.get(name);

@@ -20,10 +20,15 @@ import {
 import type { Job } from "./job.ts";
 
 export class VerdictPublisher {
+  private readonly nc: NatsConnection;
+  private readonly js: JetStreamClient;
   constructor(
-    private readonly nc: NatsConnection,
-    private readonly js: JetStreamClient,
-  ) {}
+    nc: NatsConnection,
+    js: JetStreamClient,
+  ) {
+    this.nc = nc;
+    this.js = js;
+  }
 
   async publish(job: Job, verdict: Verdict): Promise<void> {
     const data = encodeVerdict(verdict);

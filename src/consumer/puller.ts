@@ -26,13 +26,24 @@ export class LanePuller {
   private current: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
 
+  private readonly lane: Lane;
+  private readonly consumer: Consumer;
+  private readonly room: Room;
+  private readonly onMessage: (lane: Lane, msg: JsMsg) => void;
+  private readonly logger: Logger;
   constructor(
-    private readonly lane: Lane,
-    private readonly consumer: Consumer,
-    private readonly room: Room,
-    private readonly onMessage: (lane: Lane, msg: JsMsg) => void,
-    private readonly logger: Logger,
-  ) {}
+    lane: Lane,
+    consumer: Consumer,
+    room: Room,
+    onMessage: (lane: Lane, msg: JsMsg) => void,
+    logger: Logger,
+  ) {
+    this.lane = lane;
+    this.consumer = consumer;
+    this.room = room;
+    this.onMessage = onMessage;
+    this.logger = logger;
+  }
 
   start(): void {
     this.loop ??= this.run();

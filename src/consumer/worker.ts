@@ -80,7 +80,9 @@ export class EntailmentConsumer {
   /** Requests a worker holds at most: one batch running, one forming (preprocessing overlaps inference). */
   readonly capacity: number;
 
-  constructor(private readonly deps: ConsumerDeps) {
+  private readonly deps: ConsumerDeps;
+  constructor(deps: ConsumerDeps) {
+    this.deps = deps;
     this.js = jetstream(deps.nc);
     this.now = deps.now ?? Date.now;
     this.capacity = 2 * deps.settings.maxBatch;

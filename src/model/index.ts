@@ -34,14 +34,27 @@ export interface BatchResult {
 }
 
 export class Model {
+  readonly info: ModelInfo;
+  readonly manifest: Manifest;
+  private readonly tokenizer: PromptTokenizer;
+  private readonly session: ModelSession;
+  private readonly limits: ImageLimits;
+  private readonly pillow: PillowResizer | undefined;
   private constructor(
-    readonly info: ModelInfo,
-    readonly manifest: Manifest,
-    private readonly tokenizer: PromptTokenizer,
-    private readonly session: ModelSession,
-    private readonly limits: ImageLimits,
-    private readonly pillow: PillowResizer | undefined,
-  ) {}
+    info: ModelInfo,
+    manifest: Manifest,
+    tokenizer: PromptTokenizer,
+    session: ModelSession,
+    limits: ImageLimits,
+    pillow: PillowResizer | undefined,
+  ) {
+    this.info = info;
+    this.manifest = manifest;
+    this.tokenizer = tokenizer;
+    this.session = session;
+    this.limits = limits;
+    this.pillow = pillow;
+  }
 
   static async open(options: ModelOptions): Promise<Model> {
     const dir = await loadManifest(options.modelDir);

@@ -3,7 +3,6 @@
  * Requests are queued in the thread in arrival order; decoded pixels are transferred, not copied.
  */
 import { Worker } from "node:worker_threads";
-import { TS_THREAD_BOOT, threadEntry } from "../runtime/tsx.ts";
 import type { ResizeRequest } from "./resize-thread.ts";
 
 export class PillowResizer {
@@ -12,7 +11,7 @@ export class PillowResizer {
   private readonly waiting = new Map<number, { resolve(rgb: Uint8Array): void; reject(e: Error): void }>();
 
   private start(): Worker {
-    const thread = new Worker(TS_THREAD_BOOT, { workerData: { entry: threadEntry(new URL("./resize-thread.ts", import.meta.url)) } });
+    const thread = new Worker(new URL("./resize-thread.ts", import.meta.url));
     thread.on("message", (m: { id: number; rgb: Uint8Array }) => {
       this.waiting.get(m.id)?.resolve(m.rgb);
       this.waiting.delete(m.id);

@@ -3,7 +3,6 @@
  * Input buffers are transferred (moved, not copied) to the thread; logits come back the same way.
  */
 import { Worker } from "node:worker_threads";
-import { TS_THREAD_BOOT, threadEntry } from "../runtime/tsx.ts";
 import type { BatchFeed } from "./batch.ts";
 import type { SessionReply, SessionRequest, SessionThreadOptions } from "./session-protocol.ts";
 
@@ -22,9 +21,7 @@ export class ModelSession {
   private failure: Error | undefined;
 
   private constructor(options: SessionThreadOptions) {
-    this.thread = new Worker(TS_THREAD_BOOT, {
-      workerData: { entry: threadEntry(new URL("./session-thread.ts", import.meta.url)), options },
-    });
+    this.thread = new Worker(new URL("./session-thread.ts", import.meta.url), { workerData: { options } });
     this.thread.on("message", (reply: SessionReply) => {
       const w = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);

@@ -24,11 +24,18 @@ export class DeadLetterMover {
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
 
+  private readonly nc: NatsConnection;
+  private readonly logger: Logger;
+  private readonly onDeadLetter: (code: string) => void;
   constructor(
-    private readonly nc: NatsConnection,
-    private readonly logger: Logger,
-    private readonly onDeadLetter: (code: string) => void,
-  ) {}
+    nc: NatsConnection,
+    logger: Logger,
+    onDeadLetter: (code: string) => void,
+  ) {
+    this.nc = nc;
+    this.logger = logger;
+    this.onDeadLetter = onDeadLetter;
+  }
 
   async start(): Promise<void> {
     const js = jetstream(this.nc);

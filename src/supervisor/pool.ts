@@ -7,7 +7,6 @@ import { fileURLToPath } from "node:url";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ModelInfo } from "../protocol/verdict.ts";
-import { tsxExecArgv } from "../runtime/tsx.ts";
 import { restartDelayMs, STABLE_AFTER_MS } from "./backoff.ts";
 import type { FromWorker, ToWorker, WorkerMetricsSnapshot } from "./ipc.ts";
 
@@ -46,13 +45,24 @@ export class WorkerPool {
   private nextRequest = 1;
   private readonly metricWaiters = new Map<number, (m: WorkerMetricsSnapshot) => void>();
 
+  private config: Config;
+  private readonly size: number;
+  private readonly logger: Logger;
+  private readonly onRestart: () => void;
+  private readonly onChange: () => void;
   constructor(
-    private config: Config,
-    private readonly size: number,
-    private readonly logger: Logger,
-    private readonly onRestart: () => void,
-    private readonly onChange: () => void,
-  ) {}
+    config: Config,
+    size: number,
+    logger: Logger,
+    onRestart: () => void,
+    onChange: () => void,
+  ) {
+    this.config = config;
+    this.size = size;
+    this.logger = logger;
+    this.onRestart = onRestart;
+    this.onChange = onChange;
+  }
 
   start(): void {
     for (let id = 1; id <= this.size; id++) {
@@ -71,7 +81,7 @@ export class WorkerPool {
   }
 
   private forkWorker(id: number, config: Config): ChildProcess {
-    const child = fork(WORKER_ENTRY, [], { execArgv: tsxExecArgv(), serialization: "advanced", stdio: "inherit" });
+    const child = fork(WORKER_ENTRY, [], { execArgv: [], serialization: "advanced", stdio: "inherit" });
     child.send({ kind: "init", workerId: id, config } satisfies ToWorker);
     return child;
   }

@@ -47,13 +47,23 @@ export class Supervisor {
   readonly startedAt = new Date();
   adminAddress = "";
 
+  readonly config: Config;
+  private readonly logger: Logger;
+  private readonly nc: NatsConnection;
+  private readonly broker: EmbeddedBroker | undefined;
+  private readonly pool: WorkerPool;
   private constructor(
-    readonly config: Config,
-    private readonly logger: Logger,
-    private readonly nc: NatsConnection,
-    private readonly broker: EmbeddedBroker | undefined,
-    private readonly pool: WorkerPool,
+    config: Config,
+    logger: Logger,
+    nc: NatsConnection,
+    broker: EmbeddedBroker | undefined,
+    pool: WorkerPool,
   ) {
+    this.config = config;
+    this.logger = logger;
+    this.nc = nc;
+    this.broker = broker;
+    this.pool = pool;
     this.metrics = createSupervisorMetrics(this.registry);
     collectProcessMetrics(this.registry);
   }
@@ -76,7 +86,7 @@ export class Supervisor {
     }
     const layout = chooseLayout(availableParallelism(), config);
     const workerConfig: Config = Object.freeze({ ...config, intraOpThreads: layout.intraOpThreads });
-    logger.info({ config: redactConfig(config), layout }, "starting");
+    logger.info({ node: process.version, typescript: process.features.typescript, config: redactConfig(config), layout }, "starting");
     let sup: Supervisor | undefined;
     const pool = new WorkerPool(workerConfig, layout.workers, logger, () => sup?.metrics.restarts.inc(), () => sup?.refreshWorkerGauges());
     sup = new Supervisor(config, logger, nc, broker, pool);

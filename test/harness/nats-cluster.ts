@@ -119,12 +119,21 @@ export class ClusterNode {
   private exited: Promise<void> = Promise.resolve();
   private stderrTail = "";
 
+  readonly name: NodeName;
+  readonly ports: NodePorts;
+  readonly confFile: string;
+  readonly storeDir: string;
   constructor(
-    readonly name: NodeName,
-    readonly ports: NodePorts,
-    readonly confFile: string,
-    readonly storeDir: string,
-  ) {}
+    name: NodeName,
+    ports: NodePorts,
+    confFile: string,
+    storeDir: string,
+  ) {
+    this.name = name;
+    this.ports = ports;
+    this.confFile = confFile;
+    this.storeDir = storeDir;
+  }
 
   get url(): string {
     return `nats://127.0.0.1:${this.ports.client}`;
@@ -189,12 +198,19 @@ export class ClusterNode {
 }
 
 export class NatsCluster {
+  readonly dir: string;
+  readonly nodes: readonly ClusterNode[];
+  readonly droppedConfig: readonly string[];
   private constructor(
-    readonly dir: string,
-    readonly nodes: readonly ClusterNode[],
+    dir: string,
+    nodes: readonly ClusterNode[],
     /** Lines of the committed configs the installed server could not take (e.g. sync_interval on 2.9). */
-    readonly droppedConfig: readonly string[],
-  ) {}
+    droppedConfig: readonly string[],
+  ) {
+    this.dir = dir;
+    this.nodes = nodes;
+    this.droppedConfig = droppedConfig;
+  }
 
   /** Starts n1..n3 from the committed configs and waits until they agree on a meta leader. */
   static async start(opts: NatsClusterOptions = {}): Promise<NatsCluster> {

@@ -36,10 +36,15 @@ export class NatsServer {
   port = 0;
   monitorPort = 0;
 
+  readonly dir: string;
+  private readonly opts: NatsServerOptions;
   private constructor(
-    readonly dir: string,
-    private readonly opts: NatsServerOptions,
-  ) {}
+    dir: string,
+    opts: NatsServerOptions,
+  ) {
+    this.dir = dir;
+    this.opts = opts;
+  }
 
   static async start(opts: NatsServerOptions = {}): Promise<NatsServer> {
     const dir = await mkdtemp(join(tmpdir(), "ofa-nats-"));

@@ -35,7 +35,9 @@ export class Service {
   adminUrl = "";
   private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  private constructor(readonly child: ChildProcess) {
+  readonly child: ChildProcess;
+  private constructor(child: ChildProcess) {
+    this.child = child;
     const rl = createInterface({ input: child.stdout! });
     rl.on("line", (line) => {
       try {

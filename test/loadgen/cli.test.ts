@@ -17,7 +17,7 @@ interface Result {
   stderr: string;
 }
 
-/** Runs the real executable (shebang shim → tsx → loadgen/main.ts), bounded by CLI_TIMEOUT_MS. */
+/** Runs the real executable (shebang shim → loadgen/main.ts, types stripped by Node 24), bounded by CLI_TIMEOUT_MS. */
 function cli(args: readonly string[]): Promise<Result> {
   return new Promise((resolve) => {
     execFile(BIN, args, { timeout: CLI_TIMEOUT_MS, killSignal: "SIGKILL", env: { ...process.env, NATS_URL: "" } }, (err, stdout, stderr) => {

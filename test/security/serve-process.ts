@@ -21,7 +21,9 @@ export class ServeProcess {
   adminUrl = "";
   private readonly exited: Promise<Exit>;
 
-  private constructor(readonly child: ChildProcess) {
+  readonly child: ChildProcess;
+  private constructor(child: ChildProcess) {
+    this.child = child;
     const take = (d: Buffer) => {
       this.output += d.toString();
       if (!this.adminUrl) this.adminUrl = /"msg":"admin listening"/.test(this.output) ? adminFrom(this.lines) : "";
