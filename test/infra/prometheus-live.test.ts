@@ -1,0 +1,153 @@
+/**
+ * A real Prometheus scrapes a real `ofa-entail serve` (real nats-server, real onnxruntime with the tiny model) and
+ * evaluates the shipped alert rules. After traffic with ok verdicts, error verdicts (dead-lettered) and a cache hit,
+ * every expression the alert rules use and every Grafana panel query returns at least one series with a number in it;
+ * then the only worker is killed (restart backoff set beyond the test's span) and OfaEntailNoWorkersReady and
+ * OfaEntailWorkersMissing go firing with their labels and annotations, read through /api/v1/alerts.
+ *
+ * The rule file is the shipped one with every `for:` shortened to 2 s: the shipped durations (2-15 min) are the
+ * operator's tolerance and are checked by the promtool unit tests (alerts.test.yaml); here the point is that the
+ * service's real series feed the rules and that Prometheus moves a rule to firing. Range windows ([5m], [15m]) stay
+ * as shipped: with 1 s scrapes they hold enough samples after a few seconds.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
+import { Prometheus, type ActiveAlert, type Sample } from "../harness/prometheus.ts";
+import { jpeg } from "../harness/requests.ts";
+import { startStack } from "../harness/stack.ts";
+import { until } from "../harness/wait.ts";
+
+const infra = (rel: string) => fileURLToPath(new URL(`../../infra/${rel}`, import.meta.url));
+const SHORT_FOR = "2s";
+
+interface Rule {
+  alert: string;
+  expr: string;
+  annotations: Record<string, string>;
+  labels: Record<string, string>;
+}
+
+/**
+ * The operands of an expression's top-level comparisons and set operators (`a > 100 and b > 0` → a, b), with
+ * `absent(x)` read as x and number literals dropped: each is a query that must return data when the service runs.
+ */
+export function signalExpressions(expr: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  const cut = (end: number, skip: number) => {
+    parts.push(expr.slice(start, end));
+    start = end + skip;
+  };
+  for (let i = 0; i < expr.length; i++) {
+    const c = expr[i]!;
+    if (c === '"' && expr[i - 1] !== "\\") quoted = !quoted;
+    if (quoted) continue;
+    if ("([{".includes(c)) depth++;
+    if (")]}".includes(c)) depth--;
+    if (depth !== 0) continue;
+    const op = /^(?:\s(?:and|or|unless)\s|==|!=|>=|<=|>|<)/.exec(expr.slice(i))?.[0];
+    if (op) (cut(i, op.length), (i += op.length - 1));
+  }
+  parts.push(expr.slice(start));
+  return parts
+    .map((p) => p.trim())
+    .filter((p) => p !== "" && !/^[-+]?\d+(\.\d+)?(e[-+]?\d+)?$/i.test(p))
+    .map((p) => /^absent\((.*)\)$/s.exec(p)?.[1]?.trim() ?? p);
+}
+
+test("prometheus live - the expression splitter keeps operands, drops thresholds, reads absent(x) as x", () => {
+  assert.deepEqual(signalExpressions("sum(a) < 1 or absent(a)"), ["sum(a)", "a"]);
+  assert.deepEqual(signalExpressions('max by (lane) (p{x=~"a|b"}) > 100\nand max by (lane) (deriv(p[10m])) > 0'), ['max by (lane) (p{x=~"a|b"})', "max by (lane) (deriv(p[10m]))"]);
+  assert.deepEqual(signalExpressions("sum(rate(d[10m])) / clamp_min(sum(rate(v[10m])), 1e-9) > 0.05"), ["sum(rate(d[10m])) / clamp_min(sum(rate(v[10m])), 1e-9)"]);
+});
+
+async function shippedRules(): Promise<{ text: string; rules: Rule[] }> {
+  const text = (await readFile(infra("observability/alerts.yaml"), "utf8")).replace(/^(\s+for:\s*)\S+$/gm, `$1${SHORT_FOR}`);
+  const doc = parse(text) as { groups: { rules: Rule[] }[] };
+  return { text, rules: doc.groups.flatMap((g) => g.rules) };
+}
+
+async function panelQueries(): Promise<{ title: string; expr: string }[]> {
+  type Panel = { title: string; type: string; targets?: { expr: string }[]; panels?: Panel[] };
+  const dash = JSON.parse(await readFile(infra("observability/grafana/ofa-entail.json"), "utf8")) as { panels: Panel[] };
+  return dash.panels.flatMap((p) => [p, ...(p.panels ?? [])]).flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr })));
+}
+
+const hasNumber = (samples: Sample[]) => samples.some((s) => Number.isFinite(Number(s.value[1])));
+
+test("prometheus live - a real Prometheus scrapes serve: every rule expression and panel query has data, and an alert fires", async (t) => {
+  // One worker; a crashed one comes back only after 10 min, so killing it leaves the instance without workers.
+  const { service, client } = await startStack(t, { OFA_RESTART_BACKOFF_MS: "600000", OFA_CACHE_TTL_MS: "600000" });
+  const target = new URL(service.adminUrl).host;
+  const { text, rules } = await shippedRules();
+  const prom = await Prometheus.start({ targets: [target], rules: text, interval: "1s" });
+  t.after(() => prom.stop());
+  const noWorkers = rules.find((r) => r.alert === "OfaEntailNoWorkersReady")!;
+  const missing = rules.find((r) => r.alert === "OfaEntailWorkersMissing")!;
+  assert.ok(noWorkers && missing, "the rules the test fires exist");
+
+  // Traffic only once Prometheus holds a sample from before it, so rate() and increase() see every count move.
+  await until(async () => hasNumber(await prom.query("ofa_workers_ready")), { name: "first scrape of serve", timeoutMs: 30_000, intervalMs: 200 });
+  const image = await jpeg(64, 48, 3);
+  for (let i = 0; i < 4; i++) await client.classify({ image: await jpeg(64, 48, 10 + i), text: `claim ${i}`, timeoutMs: 30_000 });
+  await client.classify({ image, text: "the same claim twice", timeoutMs: 30_000 });
+  await until(async () => (await service.metric("ofa_cache_misses_total")) >= 5 && (await service.metric("ofa_in_flight")) === 0, { name: "cache written", timeoutMs: 10_000 });
+  await until(
+    async () => (await client.classify({ image, text: "the same claim twice", timeoutMs: 30_000 })).cached === true,
+    { name: "a cache hit", timeoutMs: 20_000, intervalMs: 200 },
+  );
+  for (let i = 0; i < 2; i++) {
+    const refused = await client.classify({ image: Buffer.from(`not an image ${i}`), text: "broken", timeoutMs: 30_000 }).then(() => undefined, (e: { code?: string }) => e.code);
+    assert.equal(refused, "OFA_ERR_IMAGE_FORMAT", "an error verdict");
+  }
+
+  const queries = [
+    ...rules.flatMap((r) => signalExpressions(r.expr).map((expr) => ({ where: `alert ${r.alert}`, expr }))),
+    ...(await panelQueries()).map((q) => ({ where: `panel "${q.title}"`, expr: q.expr })),
+  ];
+  assert.ok(queries.length >= 30, `found the queries (${queries.length})`);
+  const empty = new Map(queries.map((q) => [q.expr, q.where]));
+  await until(
+    async () => {
+      for (const expr of [...empty.keys()]) if (hasNumber(await prom.query(expr))) empty.delete(expr);
+      return empty.size === 0;
+    },
+    { name: "every rule expression and panel query returns a number", timeoutMs: 40_000, intervalMs: 500 },
+  ).catch((err: Error) => assert.fail(`${err.message}; still without data:\n${[...empty].map(([e, w]) => `  ${w}: ${e}`).join("\n")}`));
+  const hits = await prom.query("sum(ofa_cache_hits_total)");
+  assert.ok(Number(hits[0]!.value[1]) >= 1, "Prometheus saw the cache hit");
+
+  // Any alert that was active while the first samples came in (absent() before the first scrape) has resolved.
+  const active = async (name: string): Promise<ActiveAlert | undefined> => (await prom.alerts()).find((a) => a.labels.alertname === name);
+  await until(async () => (await active(noWorkers.alert)) === undefined, { name: "no-workers alert inactive while serving", timeoutMs: 30_000, intervalMs: 200 });
+
+  const worker = (await service.status()).workers[0]!;
+  const killedAt = Date.now();
+  process.kill(worker.pid, "SIGKILL");
+  await until(async () => (await service.get("/readyz")).status === 503, { name: "/readyz 503 without workers", timeoutMs: 10_000 });
+  const seen = new Set<string>();
+  await until(
+    async () => {
+      const a = await active(noWorkers.alert);
+      if (a) seen.add(a.state);
+      return a?.state === "firing" && (await active(missing.alert))?.state === "firing";
+    },
+    { name: "OfaEntailNoWorkersReady and OfaEntailWorkersMissing firing", timeoutMs: 30_000, intervalMs: 100 },
+  );
+  t.diagnostic(`states seen for ${noWorkers.alert}: ${[...seen].join(", ")}`);
+  const fired = (await active(noWorkers.alert))! as ActiveAlert & { activeAt: string };
+  assert.ok(Date.parse(fired.activeAt) >= killedAt - 2_000, `became active after the kill (${fired.activeAt})`);
+  assert.equal(fired.labels.severity, "critical");
+  assert.equal(fired.annotations.summary, noWorkers.annotations.summary);
+  assert.equal(fired.annotations.description, noWorkers.annotations.description);
+  assert.equal(Number(fired.value), 0);
+  const firedMissing = (await active(missing.alert))!;
+  assert.equal(firedMissing.labels.instance, target);
+  assert.equal(firedMissing.annotations.summary, `${target} runs fewer workers than configured`);
+  assert.match(firedMissing.annotations.description!, new RegExp(`^1 worker\\(s\\) of ${target.replace(/\./g, "\\.")} have not been ready`));
+});
