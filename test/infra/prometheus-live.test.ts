@@ -12,53 +12,16 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { parse } from "yaml";
+import { promisify } from "node:util";
+import { alertRules, operatorQueries, signalExpressions } from "../../scripts/observability-queries.ts";
 import { Prometheus, type ActiveAlert, type Sample } from "../harness/prometheus.ts";
 import { jpeg } from "../harness/requests.ts";
 import { startStack } from "../harness/stack.ts";
 import { until } from "../harness/wait.ts";
 
-const infra = (rel: string) => fileURLToPath(new URL(`../../infra/${rel}`, import.meta.url));
 const SHORT_FOR = "2s";
-
-interface Rule {
-  alert: string;
-  expr: string;
-  annotations: Record<string, string>;
-  labels: Record<string, string>;
-}
-
-/**
- * The operands of an expression's top-level comparisons and set operators (`a > 100 and b > 0` → a, b), with
- * `absent(x)` read as x and number literals dropped: each is a query that must return data when the service runs.
- */
-export function signalExpressions(expr: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let quoted = false;
-  let start = 0;
-  const cut = (end: number, skip: number) => {
-    parts.push(expr.slice(start, end));
-    start = end + skip;
-  };
-  for (let i = 0; i < expr.length; i++) {
-    const c = expr[i]!;
-    if (c === '"' && expr[i - 1] !== "\\") quoted = !quoted;
-    if (quoted) continue;
-    if ("([{".includes(c)) depth++;
-    if (")]}".includes(c)) depth--;
-    if (depth !== 0) continue;
-    const op = /^(?:\s(?:and|or|unless)\s|==|!=|>=|<=|>|<)/.exec(expr.slice(i))?.[0];
-    if (op) (cut(i, op.length), (i += op.length - 1));
-  }
-  parts.push(expr.slice(start));
-  return parts
-    .map((p) => p.trim())
-    .filter((p) => p !== "" && !/^[-+]?\d+(\.\d+)?(e[-+]?\d+)?$/i.test(p))
-    .map((p) => /^absent\((.*)\)$/s.exec(p)?.[1]?.trim() ?? p);
-}
 
 test("prometheus live - the expression splitter keeps operands, drops thresholds, reads absent(x) as x", () => {
   assert.deepEqual(signalExpressions("sum(a) < 1 or absent(a)"), ["sum(a)", "a"]);
@@ -66,25 +29,13 @@ test("prometheus live - the expression splitter keeps operands, drops thresholds
   assert.deepEqual(signalExpressions("sum(rate(d[10m])) / clamp_min(sum(rate(v[10m])), 1e-9) > 0.05"), ["sum(rate(d[10m])) / clamp_min(sum(rate(v[10m])), 1e-9)"]);
 });
 
-async function shippedRules(): Promise<{ text: string; rules: Rule[] }> {
-  const text = (await readFile(infra("observability/alerts.yaml"), "utf8")).replace(/^(\s+for:\s*)\S+$/gm, `$1${SHORT_FOR}`);
-  const doc = parse(text) as { groups: { rules: Rule[] }[] };
-  return { text, rules: doc.groups.flatMap((g) => g.rules) };
-}
-
-async function panelQueries(): Promise<{ title: string; expr: string }[]> {
-  type Panel = { title: string; type: string; targets?: { expr: string }[]; panels?: Panel[] };
-  const dash = JSON.parse(await readFile(infra("observability/grafana/ofa-entail.json"), "utf8")) as { panels: Panel[] };
-  return dash.panels.flatMap((p) => [p, ...(p.panels ?? [])]).flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr })));
-}
-
 const hasNumber = (samples: Sample[]) => samples.some((s) => Number.isFinite(Number(s.value[1])));
 
 test("prometheus live - a real Prometheus scrapes serve: every rule expression and panel query has data, and an alert fires", async (t) => {
   // One worker; a crashed one comes back only after 10 min, so killing it leaves the instance without workers.
   const { service, client } = await startStack(t, { OFA_RESTART_BACKOFF_MS: "600000", OFA_CACHE_TTL_MS: "600000" });
   const target = new URL(service.adminUrl).host;
-  const { text, rules } = await shippedRules();
+  const { text, rules } = await alertRules(SHORT_FOR);
   const prom = await Prometheus.start({ targets: [target], rules: text, interval: "1s" });
   t.after(() => prom.stop());
   const noWorkers = rules.find((r) => r.alert === "OfaEntailNoWorkersReady")!;
@@ -106,11 +57,8 @@ test("prometheus live - a real Prometheus scrapes serve: every rule expression a
     assert.equal(refused, "OFA_ERR_IMAGE_FORMAT", "an error verdict");
   }
 
-  const queries = [
-    ...rules.flatMap((r) => signalExpressions(r.expr).map((expr) => ({ where: `alert ${r.alert}`, expr }))),
-    ...(await panelQueries()).map((q) => ({ where: `panel "${q.title}"`, expr: q.expr })),
-  ];
-  assert.ok(queries.length >= 30, `found the queries (${queries.length})`);
+  const queries = await operatorQueries();
+  assert.ok(queries.length >= 25, `found the queries (${queries.length})`);
   const empty = new Map(queries.map((q) => [q.expr, q.where]));
   await until(
     async () => {
@@ -119,6 +67,10 @@ test("prometheus live - a real Prometheus scrapes serve: every rule expression a
     },
     { name: "every rule expression and panel query returns a number", timeoutMs: 40_000, intervalMs: 500 },
   ).catch((err: Error) => assert.fail(`${err.message}; still without data:\n${[...empty].map(([e, w]) => `  ${w}: ${e}`).join("\n")}`));
+  // The operators' script (README "Operations") agrees, against the same Prometheus.
+  const script = fileURLToPath(new URL("../../scripts/check-observability.ts", import.meta.url));
+  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", script, prom.url], { timeout: 60_000 });
+  assert.match(stdout, /^0 of the queries returned no data/m);
   const hits = await prom.query("sum(ofa_cache_hits_total)");
   assert.ok(Number(hits[0]!.value[1]) >= 1, "Prometheus saw the cache hit");
 
