@@ -47,7 +47,7 @@ test("prometheus live - a real Prometheus scrapes serve: every rule expression a
   const image = await jpeg(64, 48, 3);
   for (let i = 0; i < 4; i++) await client.classify({ image: await jpeg(64, 48, 10 + i), text: `claim ${i}`, timeoutMs: 30_000 });
   await client.classify({ image, text: "the same claim twice", timeoutMs: 30_000 });
-  await until(async () => (await service.metric("ofa_cache_misses_total")) >= 5 && (await service.metric("ofa_in_flight")) === 0, { name: "cache written", timeoutMs: 10_000 });
+  await until(async () => (await service.metric("ofa_cache_misses_total")) >= 5 && (await service.metric("ofa_in_flight")) === 0, { name: "first requests settled", timeoutMs: 20_000 });
   await until(
     async () => (await client.classify({ image, text: "the same claim twice", timeoutMs: 30_000 })).cached === true,
     { name: "a cache hit", timeoutMs: 20_000, intervalMs: 200 },
