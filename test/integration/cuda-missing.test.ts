@@ -8,6 +8,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import ort from "onnxruntime-node";
 import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NatsServer } from "../harness/nats-server.ts";
 import { Service, TINY_MODEL } from "../harness/service.ts";
@@ -40,6 +42,17 @@ test("cuda missing - the loader's own error (when the preflight is bypassed) is 
   assert.ok(typed instanceof ProviderUnavailableError, `not recognised: ${message}`);
   assert.equal(providerLoadFailure("cpu", message), undefined);
   assert.equal(providerLoadFailure("cuda", "model file is corrupt"), undefined);
+});
+
+test("cuda missing - the preflight passes where the provider's libraries are, and a host missing cuDNN is refused too", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "ofa-ort-bin-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, "libonnxruntime_providers_shared.so"), "");
+  assert.throws(() => assertExecutionProvider("cuda", dir), /missing libonnxruntime_providers_cuda\.so in /);
+  await writeFile(join(dir, "libonnxruntime_providers_cuda.so"), "");
+  assert.doesNotThrow(() => assertExecutionProvider("cuda", dir));
+  const cudnn = "Failed to load library libonnxruntime_providers_cuda.so with error: libcudnn.so.9: cannot open shared object file: No such file or directory";
+  assert.ok(providerLoadFailure("cuda", cudnn) instanceof ProviderUnavailableError);
 });
 
 test("cuda missing - serve logs the reason once, /readyz 503 with it, the worker is not restarted", { skip }, async (t) => {
