@@ -82,23 +82,29 @@ test("prometheus live - a real Prometheus scrapes serve: every rule expression a
   const killedAt = Date.now();
   process.kill(worker.pid, "SIGKILL");
   await until(async () => (await service.get("/readyz")).status === 503, { name: "/readyz 503 without workers", timeoutMs: 10_000 });
+  // Read both from one /api/v1/alerts answer: a scrape lost on a loaded machine may briefly resolve one of them.
   const seen = new Set<string>();
+  let fired: (ActiveAlert & { activeAt: string }) | undefined;
+  let firedMissing: ActiveAlert | undefined;
   await until(
     async () => {
-      const a = await active(noWorkers.alert);
+      const alerts = await prom.alerts();
+      const a = alerts.find((x) => x.labels.alertname === noWorkers.alert) as (ActiveAlert & { activeAt: string }) | undefined;
+      const m = alerts.find((x) => x.labels.alertname === missing.alert);
       if (a) seen.add(a.state);
-      return a?.state === "firing" && (await active(missing.alert))?.state === "firing";
+      if (a?.state !== "firing" || m?.state !== "firing") return false;
+      [fired, firedMissing] = [a, m];
+      return true;
     },
     { name: "OfaEntailNoWorkersReady and OfaEntailWorkersMissing firing", timeoutMs: 30_000, intervalMs: 100 },
   );
   t.diagnostic(`states seen for ${noWorkers.alert}: ${[...seen].join(", ")}`);
-  const fired = (await active(noWorkers.alert))! as ActiveAlert & { activeAt: string };
+  assert.ok(fired && firedMissing);
   assert.ok(Date.parse(fired.activeAt) >= killedAt - 2_000, `became active after the kill (${fired.activeAt})`);
   assert.equal(fired.labels.severity, "critical");
   assert.equal(fired.annotations.summary, noWorkers.annotations.summary);
   assert.equal(fired.annotations.description, noWorkers.annotations.description);
-  assert.equal(Number(fired.value), 0);
-  const firedMissing = (await active(missing.alert))!;
+  assert.ok([0, 1].includes(Number(fired.value)), `0 ready workers (or 1 from absent() after a lost scrape): ${fired.value}`);
   assert.equal(firedMissing.labels.instance, target);
   assert.equal(firedMissing.annotations.summary, `${target} runs fewer workers than configured`);
   assert.match(firedMissing.annotations.description!, new RegExp(`^1 worker\\(s\\) of ${target.replace(/\./g, "\\.")} have not been ready`));
