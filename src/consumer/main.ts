@@ -8,6 +8,7 @@ import type { Config } from "../config/index.ts";
 import { createLogger, exitAfterFlush, type Logger } from "../log/logger.ts";
 import { collectProcessMetrics, createWorkerMetrics } from "../metrics/definitions.ts";
 import { Model } from "../model/index.ts";
+import { isPermanentStartError } from "../model/providers.ts";
 import type { FromWorker, ToWorker } from "../supervisor/ipc.ts";
 import { VerdictCache } from "./cache.ts";
 import { connectNats } from "./connect.ts";
@@ -54,6 +55,9 @@ async function run(config: Config, workerId: number): Promise<void> {
   process.on("message", (m: ToWorker) => {
     if (m.kind === "drain") void drain(m.graceMs);
     if (m.kind === "metrics-request") {
+      const depths = consumer.queueDepths;
+      metrics.preprocessQueue.set(depths.preprocessing);
+      metrics.batchQueue.set(depths.batching);
       void registry.getMetricsAsJSON().then((snapshot) =>
         send({ kind: "metrics", id: m.id, metrics: snapshot as never, held: consumer.heldCount, state: consumer.state }),
       );
@@ -78,8 +82,9 @@ process.once("message", (m: ToWorker) => {
   run(m.config, m.workerId).catch((err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
     const logger = createLogger("error", { component: "worker", worker: m.workerId });
-    logger.fatal({ err }, "worker failed to start");
-    send({ kind: "fatal", message });
+    const permanent = isPermanentStartError(err);
+    if (!permanent) logger.fatal({ err }, "worker failed to start"); // a permanent one is logged once, by the supervisor
+    send({ kind: "fatal", message, permanent });
     exitAfterFlush(logger, 1);
   });
 });

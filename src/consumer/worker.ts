@@ -143,6 +143,11 @@ export class EntailmentConsumer {
 
   private bulkHeld = 0;
 
+  /** For the metrics: requests being preprocessed (or waiting for the resize thread), and prepared ones waiting for a batch. */
+  get queueDepths(): { preprocessing: number; batching: number } {
+    return { preprocessing: this.preparing, batching: this.ready.size };
+  }
+
   private onMessage(lane: Lane, msg: JsMsg): void {
     if (this.state !== "ready") {
       msg.nak(); // arrived after drain began: hand it straight to another worker

@@ -19,6 +19,8 @@ export function createWorkerMetrics(registry: Registry) {
     inference: new Histogram({ name: "ofa_inference_seconds", help: "onnxruntime session.run, per batch", buckets: LATENCY_BUCKETS, registers, aggregator: "sum" }),
     total: new Histogram({ name: "ofa_request_duration_seconds", help: "from publish into the stream to the verdict being published", buckets: LATENCY_BUCKETS, registers, aggregator: "sum" }),
     batchSize: new Histogram({ name: "ofa_batch_size", help: "requests per session.run", buckets: BATCH_BUCKETS, registers, aggregator: "sum" }),
+    preprocessQueue: new Gauge({ name: "ofa_preprocess_queue", help: "requests held by workers that are being preprocessed or wait for the resize thread (the preprocessing backlog)", registers, aggregator: "sum" }),
+    batchQueue: new Gauge({ name: "ofa_batch_queue", help: "preprocessed requests waiting for a batch to start", registers, aggregator: "sum" }),
     inFlight: new Gauge({ name: "ofa_in_flight", help: "requests held by workers (preprocessing, waiting for a batch, in inference, publishing)", registers, aggregator: "sum" }),
     redeliveries: new Counter({ name: "ofa_redeliveries_total", help: "requests received on a second or later delivery", registers, aggregator: "sum" }),
     deadLetters: new Counter({ name: "ofa_dead_letters_total", help: "requests written to the dead-letter stream, by code", labelNames: ["code"] as const, registers, aggregator: "sum" }),
@@ -35,6 +37,7 @@ export function createSupervisorMetrics(registry: Registry) {
   return {
     restarts: new Counter({ name: "ofa_worker_restarts_total", help: "worker processes restarted after they exited unexpectedly", registers, aggregator: "sum" }),
     workersReady: new Gauge({ name: "ofa_workers_ready", help: "worker processes with a model loaded and consuming", registers, aggregator: "sum" }),
+    workersFailed: new Gauge({ name: "ofa_workers_failed", help: "worker processes stopped by a start-up failure a restart cannot heal (see /readyz); not restarted", registers, aggregator: "sum" }),
     workersDesired: new Gauge({ name: "ofa_workers_desired", help: "worker processes the supervisor keeps running", registers, aggregator: "sum" }),
     pending: new Gauge({ name: "ofa_consumer_pending", help: "requests in the stream not yet delivered, per lane", labelNames: ["lane"] as const, registers, aggregator: "max" }),
     ackPending: new Gauge({ name: "ofa_consumer_ack_pending", help: "requests delivered and not yet acked, per lane", labelNames: ["lane"] as const, registers, aggregator: "max" }),

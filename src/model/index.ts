@@ -9,6 +9,7 @@ import { decodeVerdict, type AnswerScores } from "./decode.ts";
 import { loadManifest, type Manifest } from "./manifest.ts";
 import { preprocessImage, type ImageLimits } from "./preprocess.ts";
 import { PillowResizer } from "./resizer.ts";
+import { assertExecutionProvider, providerLoadFailure } from "./providers.ts";
 import { buildPrompt } from "./prompt.ts";
 import { ModelSession } from "./session.ts";
 import { loadTokenizer, type PromptTokenizer } from "./tokenizer.ts";
@@ -57,6 +58,7 @@ export class Model {
   }
 
   static async open(options: ModelOptions): Promise<Model> {
+    assertExecutionProvider(options.executionProvider);
     const dir = await loadManifest(options.modelDir);
     const tokenizer = await loadTokenizer(dir.dir, dir.manifest);
     const session = await ModelSession.open({
@@ -65,6 +67,8 @@ export class Model {
       intraOpThreads: options.intraOpThreads,
       inputNames: dir.manifest.inputs,
       outputName: dir.manifest.output,
+    }).catch((err: unknown) => {
+      throw providerLoadFailure(options.executionProvider, err instanceof Error ? err.message : String(err)) ?? err;
     });
     const pillow = options.resize === "pillow" ? new PillowResizer() : undefined;
     const model = new Model(dir.info, dir.manifest, tokenizer, session, options.limits, pillow);

@@ -14,4 +14,5 @@ export type FromWorker =
   | { kind: "ready"; model: ModelInfo }
   | { kind: "metrics"; id: number; metrics: WorkerMetricsSnapshot; held: number; state: string }
   | { kind: "drained"; leftover: number }
-  | { kind: "fatal"; message: string };
+  /** permanent: a start-up failure a restart cannot heal (e.g. the execution provider is not installed). */
+  | { kind: "fatal"; message: string; permanent?: boolean };

@@ -15,7 +15,8 @@ const METRICS_TIMEOUT_MS = 2_000;
 /** A replacement worker must load its model and pass the smoke inference within this (OFA-large on CPU: ~15 s). */
 const CANDIDATE_READY_TIMEOUT_MS = 10 * 60_000;
 
-export type WorkerState = "starting" | "ready" | "draining" | "exited";
+/** failed: stopped by a start-up failure a restart cannot heal; not restarted (WorkerView.failure says why). */
+export type WorkerState = "starting" | "ready" | "draining" | "exited" | "failed";
 
 export interface WorkerView {
   readonly id: number;
@@ -25,6 +26,7 @@ export interface WorkerView {
   readonly model: ModelInfo | undefined;
   readonly held: number;
   readonly startedAt: string;
+  readonly failure?: string;
 }
 
 interface WorkerSlot {
@@ -37,6 +39,7 @@ interface WorkerSlot {
   held: number;
   startedAtMs: number;
   restartTimer: NodeJS.Timeout | undefined;
+  failure?: string;
 }
 
 export class WorkerPool {
@@ -99,7 +102,7 @@ export class WorkerPool {
       if (!candidate.ok) return candidate;
       model = candidate.model;
       const old = slot.child;
-      Object.assign(slot, { child: candidate.child, state: "ready", model, held: 0, startedAtMs: Date.now(), consecutiveCrashes: 0 });
+      Object.assign(slot, { child: candidate.child, state: "ready", model, held: 0, startedAtMs: Date.now(), consecutiveCrashes: 0, failure: undefined });
       candidate.child.on("message", (m: FromWorker) => this.onMessage(slot, m));
       candidate.child.on("exit", (code, signal) => this.onExit(slot, candidate.child, code, signal));
       if (old) await this.retire(old);
@@ -126,6 +129,7 @@ export class WorkerPool {
   }
 
   private async retire(child: ChildProcess): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return; // already gone (a failed or crashed slot)
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     if (child.connected) child.send({ kind: "drain", graceMs: this.config.drainGraceMs } satisfies ToWorker);
     const timer = setTimeout(() => child.kill("SIGKILL"), this.config.drainGraceMs + 5_000);
@@ -141,6 +145,8 @@ export class WorkerPool {
     } else if (m.kind === "metrics") {
       slot.held = m.held;
       this.metricWaiters.get(m.id)?.(m.metrics);
+    } else if (m.kind === "fatal" && m.permanent) {
+      slot.failure = m.message; // acted on at exit: no restart
     } else if (m.kind === "fatal") {
       this.logger.error({ worker: slot.id, reason: m.message }, "worker failed");
     }
@@ -148,9 +154,9 @@ export class WorkerPool {
 
   private onExit(slot: WorkerSlot, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (slot.child !== child) return;
-    slot.state = "exited";
+    slot.state = slot.failure === undefined ? "exited" : "failed";
     this.onChange();
-    if (this.draining) return;
+    if (this.draining || this.refuseRestart(slot)) return;
     const wasStable = Date.now() - slot.startedAtMs > STABLE_AFTER_MS;
     slot.consecutiveCrashes = wasStable ? 1 : slot.consecutiveCrashes + 1;
     slot.restarts += 1;
@@ -158,6 +164,18 @@ export class WorkerPool {
     const delay = restartDelayMs(slot.consecutiveCrashes, this.config.restartBackoffMs);
     this.logger.warn({ worker: slot.id, pid: child.pid, code, signal, restartInMs: delay }, "worker exited; restarting");
     slot.restartTimer = setTimeout(() => this.spawn(slot), delay);
+  }
+
+  private readonly loggedFailures = new Set<string>();
+
+  /** A worker that failed in a way no restart heals stays down; the reason is logged once for the whole pool. */
+  private refuseRestart(slot: WorkerSlot): boolean {
+    if (slot.failure === undefined) return false;
+    if (!this.loggedFailures.has(slot.failure)) {
+      this.loggedFailures.add(slot.failure);
+      this.logger.error({ worker: slot.id, reason: slot.failure }, "worker cannot start and will not be restarted");
+    }
+    return true;
   }
 
   /** Every live worker's metrics; a worker that does not answer in time is left out of this scrape. */
@@ -215,6 +233,7 @@ export class WorkerPool {
       model: s.model,
       held: s.held,
       startedAt: new Date(s.startedAtMs).toISOString(),
+      ...(s.failure === undefined ? {} : { failure: s.failure }),
     }));
   }
 }

@@ -138,6 +138,7 @@ export class Supervisor {
   private refreshWorkerGauges(): void {
     const workers = this.pool.view();
     this.metrics.workersReady.set(workers.filter((w) => w.state === "ready").length);
+    this.metrics.workersFailed.set(workers.filter((w) => w.state === "failed").length);
     const model = workers.find((w) => w.model)?.model;
     if (model) {
       this.metrics.modelInfo.reset();
@@ -170,7 +171,9 @@ export class Supervisor {
     if (!this.natsUp || this.nc.isClosed()) reasons.push("NATS disconnected");
     const unbound = LANES.filter((l) => !this.lanes.has(l));
     if (unbound.length > 0) reasons.push(`request consumers not bound: ${unbound.map(consumerName).join(", ")}`);
-    if (!this.pool.view().some((w) => w.state === "ready")) reasons.push("no worker has a model loaded yet");
+    const workers = this.pool.view();
+    const failures = new Set(workers.flatMap((w) => (w.failure === undefined ? [] : [w.failure])));
+    if (!workers.some((w) => w.state === "ready")) reasons.push(...failures, ...(failures.size ? [] : ["no worker has a model loaded yet"]));
     return { ready: reasons.length === 0, reasons };
   }
 

@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { ERROR_SPECS } from "../../src/protocol/index.ts";
-import { asyncApiJson, configMarkdown } from "../../scripts/gen-docs.ts";
+import { asyncApiJson, configMarkdown, metricsMarkdown } from "../../scripts/gen-docs.ts";
+import { exportedMetricNames } from "../../src/metrics/definitions.ts";
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
 
@@ -24,6 +25,13 @@ test("docs - docs/asyncapi.json matches the protocol schemas in code (run `npm r
   const doc = JSON.parse(read("docs/asyncapi.json"));
   assert.equal(doc.asyncapi, "3.0.0");
   assert.deepEqual(Object.keys(doc.components.messages).sort(), ["deadLetter", "request", "verdict"]);
+});
+
+test("docs - docs/metrics.md is the generated table of every exported metric (run `npm run docs` after changing one)", async () => {
+  const doc = read("docs/metrics.md");
+  assert.equal(doc, await metricsMarkdown());
+  const documented = [...doc.matchAll(/^\| `([a-z0-9_:]+)` \|/gm)].map((m) => m[1]);
+  assert.deepEqual([...documented].sort(), exportedMetricNames());
 });
 
 test("docs - the README starts with the two commands a new user runs", () => {
