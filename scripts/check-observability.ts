@@ -3,8 +3,8 @@
  * that return no series with a number (a rule that can never fire or a panel that stays empty), then the ofa-entail
  * alerts currently pending or firing. Exit status 1 when a query has no data.
  *
- *   node --import tsx scripts/check-observability.ts http://prometheus:9090
- *   PROMETHEUS_BEARER_TOKEN=… node --import tsx scripts/check-observability.ts https://prometheus.example
+ *   node scripts/check-observability.ts http://prometheus:9090
+ *   PROMETHEUS_BEARER_TOKEN=… node scripts/check-observability.ts https://prometheus.example
  */
 import { operatorQueries } from "./observability-queries.ts";
 

@@ -69,7 +69,7 @@ test("prometheus live - a real Prometheus scrapes serve: every rule expression a
   ).catch((err: Error) => assert.fail(`${err.message}; still without data:\n${[...empty].map(([e, w]) => `  ${w}: ${e}`).join("\n")}`));
   // The operators' script (README "Operations") agrees, against the same Prometheus.
   const script = fileURLToPath(new URL("../../scripts/check-observability.ts", import.meta.url));
-  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", script, prom.url], { timeout: 60_000 });
+  const { stdout } = await promisify(execFile)(process.execPath, [script, prom.url], { timeout: 60_000 });
   assert.match(stdout, /^0 of the queries returned no data/m);
   const hits = await prom.query("sum(ofa_cache_hits_total)");
   assert.ok(Number(hits[0]!.value[1]) >= 1, "Prometheus saw the cache hit");
