@@ -24,8 +24,10 @@ export interface ModelOptions {
   readonly precision: "fp32" | "fp16";
   readonly intraOpThreads: number;
   readonly limits: ImageLimits;
-  /** "pillow": bit-exact with the reference, in a thread; "sharp": faster, approximate. */
+  /** "pillow": bit-exact with the reference, in the preprocessing pool; "sharp": faster, approximate. */
   readonly resize: "pillow" | "sharp";
+  /** Threads of the resize + normalise pool (pillow only); default 1. */
+  readonly preprocessThreads?: number;
 }
 
 export interface BatchResult {
@@ -53,7 +55,7 @@ export class Model {
       inputNames: dir.manifest.inputs,
       outputName: dir.manifest.output,
     });
-    const pillow = options.resize === "pillow" ? new PillowResizer() : undefined;
+    const pillow = options.resize === "pillow" ? new PillowResizer(options.preprocessThreads ?? 1) : undefined;
     const model = new Model(dir.info, dir.manifest, tokenizer, session, options.limits, pillow);
     try {
       await model.smokeTest();

@@ -10,8 +10,19 @@
 import { readFileSync } from "node:fs";
 import { coefficients, type Coeffs } from "./pil-resample.ts";
 
+/** The few WebAssembly API pieces used here (the project's TypeScript libs do not declare WebAssembly). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: unknown };
+}
+const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
 interface Exports {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   hpass(src: number, w: number, h: number, dst: number, outW: number, bounds: number, weights: number, ksize: number): void;
   vpass(src: number, rowLen: number, dst: number, outH: number, bounds: number, weights: number, ksize: number): void;
 }
@@ -20,8 +31,8 @@ const PAD = 16; // the wasm loops may read and write up to 16 bytes past a buffe
 const PAGE = 65536;
 const align = (n: number) => (n + 15) & ~15;
 
-let compiled: WebAssembly.Module | undefined;
-function module(): WebAssembly.Module {
+let compiled: object | undefined;
+function module(): object {
   compiled ??= new WebAssembly.Module(readFileSync(new URL("./wasm/resample.wasm", import.meta.url)));
   return compiled;
 }
@@ -85,7 +96,7 @@ export class WasmResampler {
     return bytes.subarray(dst, dst + size * size * 3);
   }
 
-  private memoryOf(bytes: number): WebAssembly.Memory {
+  private memoryOf(bytes: number): WasmMemory {
     const mem = this.exports.memory;
     const missing = bytes - mem.buffer.byteLength;
     if (missing > 0) mem.grow(Math.ceil(missing / PAGE));
