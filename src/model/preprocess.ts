@@ -47,6 +47,11 @@ export async function preprocessImage(bytes: Uint8Array, spec: ImageSpec, limits
 
 type Pipeline = ReturnType<typeof sharp>;
 
+/** Full-size decode as the default path does it (EXIF rotation, RGB): for the benchmark's side-by-side figures. */
+export function decodeRgb(bytes: Uint8Array, limits: ImageLimits): Promise<{ data: Buffer; info: OutputInfo }> {
+  return decode(bytes, limits, (img) => img);
+}
+
 async function decode(bytes: Uint8Array, limits: ImageLimits, shape: (p: Pipeline) => Pipeline): Promise<{ data: Buffer; info: OutputInfo }> {
   try {
     // failOn 'error': a cut-off file is an error (as in PIL), and so is a PNG whose IHDR or IDAT fails its CRC
