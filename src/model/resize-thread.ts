@@ -16,14 +16,21 @@ export interface ResizeRequest {
   spec: NormaliseSpec;
 }
 
+/** Wasm memory only grows; after a rare huge image (up to OFA_MAX_IMAGE_PIXELS) the instance is dropped instead. */
+const KEEP_MEMORY_BYTES = 64 * 1024 * 1024;
+
 /** The TypeScript passes are the fallback for a runtime without WebAssembly SIMD (none of the supported Node versions). */
 function resampler(): (rgb: Uint8Array, w: number, h: number, size: number) => Uint8Array {
+  let wasm: WasmResampler;
   try {
-    const wasm = new WasmResampler();
-    return (rgb, w, h, size) => wasm.resizeView(rgb, w, h, size);
+    wasm = new WasmResampler();
   } catch {
     return pilBicubicResize;
   }
+  return (rgb, w, h, size) => {
+    if (wasm.memoryBytes > KEEP_MEMORY_BYTES) wasm = new WasmResampler();
+    return wasm.resizeView(rgb, w, h, size);
+  };
 }
 
 const resize = resampler();

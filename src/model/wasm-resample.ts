@@ -96,6 +96,11 @@ export class WasmResampler {
     return bytes.subarray(dst, dst + size * size * 3);
   }
 
+  /** Bytes of wasm memory this instance holds (it never shrinks; drop the instance to give it back). */
+  get memoryBytes(): number {
+    return this.exports.memory.buffer.byteLength;
+  }
+
   private memoryOf(bytes: number): WasmMemory {
     const mem = this.exports.memory;
     const missing = bytes - mem.buffer.byteLength;
