@@ -58,11 +58,12 @@ export class WasmResampler {
 
   /**
    * Interleaved RGB (w × h) → interleaved RGB (size × size), bit-exact with PIL `resize((size,size), BICUBIC)`.
-   * The result is a view into this instance's memory, valid until the next call.
+   * The result is a view into this instance's memory, valid until the next call (or `rgb` itself at the same size).
    */
   resizeView(rgb: Uint8Array, w: number, h: number, size: number): Uint8Array {
     const horiz = w !== size;
     const vert = h !== size;
+    if (!horiz && !vert) return rgb; // Pillow returns a copy of the pixels: nothing to compute
     const ch = horiz ? coefficients(w, size) : undefined;
     const cv = vert ? coefficients(h, size) : undefined;
     const hw = ch ? splatted(ch) : undefined;
