@@ -21,25 +21,25 @@ export const TEXTS: readonly string[] = Object.freeze([
  * Photo-like content: smooth colour gradients plus mild noise. Flat synthetic images compress to a few hundred
  * bytes and decode unrealistically fast; noise keeps the JPEG near the size (≈ 10–20 KB) of a real 224² photo.
  */
-export async function benchJpegs(count = IMAGE_COUNT, side = IMAGE_SIDE): Promise<Buffer[]> {
+export async function benchJpegs(count = IMAGE_COUNT, side = IMAGE_SIDE, height = side): Promise<Buffer[]> {
   const out: Buffer[] = [];
-  for (let i = 0; i < count; i++) out.push(await photoLike(side, i));
+  for (let i = 0; i < count; i++) out.push(await photoLike(side, height, i));
   return out;
 }
 
-async function photoLike(side: number, seed: number): Promise<Buffer> {
+async function photoLike(width: number, height: number, seed: number): Promise<Buffer> {
   const random = lcg(seed + 1);
-  const raw = Buffer.alloc(side * side * 3);
+  const raw = Buffer.alloc(width * height * 3);
   const phase = seed * 0.7;
-  for (let y = 0; y < side; y++) {
-    for (let x = 0; x < side; x++) {
-      const o = (y * side + x) * 3;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const o = (y * width + x) * 3;
       raw[o] = clamp(128 + 100 * Math.sin(x / 23 + phase) + noise(random));
       raw[o + 1] = clamp(128 + 100 * Math.cos(y / 31 - phase) + noise(random));
       raw[o + 2] = clamp(128 + 80 * Math.sin((x + y) / 41 + phase) + noise(random));
     }
   }
-  return sharp(raw, { raw: { width: side, height: side, channels: 3 } }).jpeg({ quality: JPEG_QUALITY }).toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality: JPEG_QUALITY }).toBuffer();
 }
 
 /** A seeded generator, so every run sends byte-identical images. */

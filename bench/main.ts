@@ -10,11 +10,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SETTINGS, type Setting } from "../src/config/index.ts";
 import { derive, type Measured } from "./derive.ts";
+import { GoalBoard, goalsFromRows, renderGoals } from "./goals.ts";
 import { runLarge, type LargeResults } from "./large.ts";
 import { describeMachine } from "./machine.ts";
 import { measureBus, measurePrepare, type BusOverhead, type PrepareOverhead } from "./overhead.ts";
 import { DEFAULT_BATCH_DELAY_MS, largeModelDir, makePlan, type Plan } from "./plan.ts";
 import { availableMemoryBytes } from "./proc.ts";
+import { measureCpuSide, renderCpuSide } from "./cpu-side.ts";
+import { measurePreprocess, renderPreprocess } from "./preprocess.ts";
 import { renderMarkdown, resultsReplacer } from "./report.ts";
 import { runTiny, type TinyResults } from "./tiny.ts";
 
@@ -26,6 +29,8 @@ const PREPARE_CONCURRENCY = 16;
 
 const started = new Date();
 const notes: string[] = [];
+/** Every section may add goals (bench/goals.ts); they land in the results' top-level `goals`. */
+const goals = new GoalBoard();
 
 function say(line: string): void {
   const s = ((Date.now() - started.getTime()) / 1000).toFixed(0).padStart(4);
@@ -105,9 +110,16 @@ async function main(): Promise<void> {
   const logDir = await mkdtemp(join(tmpdir(), "ofa-bench-logs-"));
   const tiny: TinyResults | undefined = await section("tiny model", () => runTiny(plan, logDir, say));
   const over = await section("overhead probes", () => overhead(plan, logDir, plan.tiny.modelDir));
+  say("preprocessing vs Pillow (python3-pil), same pixels");
+  const preprocess = await section("preprocessing vs Pillow", () => measurePreprocess(quick));
+  goals.add(...(preprocess?.goals ?? []));
+  say("CPU-side capacity: nano480 model, 1024×768 JPEGs");
+  const cpuSide = await section("CPU-side capacity", () => measureCpuSide(quick, logDir));
+  goals.add(...(cpuSide?.goals ?? []));
   const large: LargeResults | undefined = plan.large ? await section("OFA-large shape", () => runLarge(plan, plan.large!, logDir, say)) : undefined;
   const measured: Measured = { tiny, large, bus: over?.bus ?? [], prepare: over?.prepare ?? [] };
   const derived = derive(measured, plan.tiny.defaultBatch);
+  goals.add(...goalsFromRows(derived.throughput, derived.overhead));
   const finished = new Date();
   const meta = {
     startedAt: started.toISOString(),
@@ -117,11 +129,11 @@ async function main(): Promise<void> {
     loadAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
     notes,
   };
-  const markdown = renderMarkdown(meta, derived);
+  const markdown = [renderMarkdown(meta, derived), preprocess ? renderPreprocess(preprocess) : "", cpuSide ? renderCpuSide(cpuSide) : "", renderGoals(goals.list())].filter(Boolean).join("\n");
   await mkdir(RESULTS_DIR, { recursive: true });
   const stamp = started.toISOString().replace(/[:.]/g, "-");
   const base = join(RESULTS_DIR, `${stamp}${quick ? "-quick" : ""}`);
-  await writeFile(`${base}.json`, `${JSON.stringify({ meta, plan, derived, measured }, resultsReplacer, 2)}\n`);
+  await writeFile(`${base}.json`, `${JSON.stringify({ meta, goals: goals.list(), plan, derived, measured: { ...measured, preprocess, cpuSide } }, resultsReplacer, 2)}\n`);
   await writeFile(`${base}.md`, markdown);
   process.stdout.write(`\n${markdown}\n`);
   say(`wrote ${base}.json and ${base}.md`);

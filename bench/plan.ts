@@ -52,7 +52,8 @@ export interface OverheadPlan {
 /** Tiny-model batch sizes the issue names for (a). */
 const TINY_BATCHES = [1, 2, 4, 8, 16];
 /** The service's defaults (src/config/settings.ts), read from the settings table so the bench follows them. */
-const DEFAULT_MAX_BATCH = settingDefault("maxBatch", 8);
+// 0 = auto (src/supervisor/model-defaults.ts), which is 8 for the tiny model on CPU.
+const DEFAULT_MAX_BATCH = settingDefault("maxBatch", 8) || 8;
 /** Every service case runs with the default batch delay: the bench measures the service as shipped. */
 export const DEFAULT_BATCH_DELAY_MS = settingDefault("maxBatchDelayMs", 5);
 const DEFAULT_RESIZE = settingDefault("resize", "pillow") as ResizeMode;

@@ -12,9 +12,11 @@ import { childMain } from "./children.ts";
 import { TEXTS, benchJpegs } from "./fixtures.ts";
 import { RequestSender, type VerdictSummary } from "./requests.ts";
 
-export type PublisherSpec =
+/** image: the size of the photo-like JPEGs sent (default 224², bench/fixtures.ts). */
+export type PublisherSpec = (
   | { readonly mode: "saturate"; readonly natsUrl: string; readonly window: number; readonly durationMs: number; readonly maxCount: number; readonly timeoutMs: number }
-  | { readonly mode: "open"; readonly natsUrl: string; readonly ratePerSec: number; readonly durationMs: number; readonly timeoutMs: number };
+  | { readonly mode: "open"; readonly natsUrl: string; readonly ratePerSec: number; readonly durationMs: number; readonly timeoutMs: number }
+) & { readonly image?: { readonly width: number; readonly height: number } };
 
 export interface PublisherProgress {
   /** Verdicts received so far (ok or not). */
@@ -154,7 +156,7 @@ function sleep(ms: number): Promise<void> {
 
 async function main(spec: PublisherSpec, progress: (p: PublisherProgress) => void): Promise<PublisherResult> {
   const nc = await connect({ servers: spec.natsUrl, name: "ofa-bench-publisher" });
-  const sender = new RequestSender(nc, await benchJpegs(), TEXTS, randomBytes(4).toString("hex"), spec.timeoutMs);
+  const sender = new RequestSender(nc, await benchJpegs(undefined, spec.image?.width, spec.image?.height), TEXTS, randomBytes(4).toString("hex"), spec.timeoutMs);
   const cpu0 = process.cpuUsage();
   const tally = new Tally(performance.now());
   const ticker = setInterval(() => progress({ done: tally.done, atMs: performance.now() - tally.t0 }), PROGRESS_EVERY_MS);

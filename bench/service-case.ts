@@ -33,6 +33,8 @@ export type PhasePlan =
       readonly timeoutMs: number;
       /** Steady-window trim (stats.steadyThroughput), or batch mode with this arrival gap (stats.batchThroughput). */
       readonly steady: { readonly trim: number } | { readonly burstGapMs: number; readonly warmupBatches: number };
+      /** JPEG size to send (default: the publisher's 224²). */
+      readonly image?: { readonly width: number; readonly height: number };
     }
   | { readonly name: string; readonly mode: "open"; readonly rate: (earlier: readonly PhaseResult[]) => number; readonly durationMs: number; readonly timeoutMs: number };
 
@@ -108,7 +110,7 @@ async function runPhase(
   const ratePerSec = plan.mode === "open" ? plan.rate(earlier) : undefined;
   const spec: PublisherSpec =
     plan.mode === "saturate"
-      ? { mode: "saturate", natsUrl, window: plan.window, durationMs: plan.durationMs, maxCount: plan.maxCount, timeoutMs: plan.timeoutMs }
+      ? { mode: "saturate", natsUrl, window: plan.window, durationMs: plan.durationMs, maxCount: plan.maxCount, timeoutMs: plan.timeoutMs, image: plan.image }
       : { mode: "open", natsUrl, ratePerSec: ratePerSec!, durationMs: plan.durationMs, timeoutMs: plan.timeoutMs };
   const child = runChild<PublisherSpec, PublisherProgress, PublisherResult>("./publisher.ts", spec, { logFile: join(logDir, `${label}.publisher.log`) });
   const samples: CpuSample[] = [];

@@ -3,6 +3,7 @@
 
   /usr/bin/python3 models/export/export.py --config tiny  --out models/tiny
   /usr/bin/python3 models/export/export.py --config large --out DIR           (random weights)
+  /usr/bin/python3 models/export/export.py --config nano480 --out DIR         (tiny sizes at 480 px, benchmarks)
   /usr/bin/python3 models/export/export.py --config real  --checkpoint MS_DIR --out DIR [--fp16]
 
 See models/README.md. manifest.json is written last, so its presence means the directory is complete.
@@ -73,7 +74,7 @@ def log(msg: str) -> None:
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--config", choices=["tiny", "large", "real"], required=True)
+    p.add_argument("--config", choices=["tiny", "nano480", "large", "real"], required=True)
     p.add_argument("--checkpoint", help="real: ModelScope/HF model dir, pytorch_model.bin, or fairseq .pt")
     p.add_argument("--vocab-dir", help="dir with vocab.json + merges.txt (default: the checkpoint's dir)")
     p.add_argument("--out", required=True, help="output model directory")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from checkpoint import load_strict, read_state_dict
-from ofa_config import OfaConfig, from_hf_config, large_config, tiny_config
+from ofa_config import OfaConfig, from_hf_config, large_config, nano480_config, tiny_config
 from ofa_model import OfaModel
 from ofa_ve import OfaVisualEntailment, build
 from text_ref import HYPOTHESIS_ONLY, WITH_PREMISE, templates_from_override
@@ -55,7 +55,8 @@ def _answers(tok: TokenizerAssets, words: List[str]) -> List[Dict[str, Any]]:
 
 def random_source(args: argparse.Namespace) -> Source:
     tok = tiny_assets()
-    cfg = tiny_config(tok.size) if args.config == "tiny" else large_config()
+    configs = {"tiny": tiny_config, "nano480": nano480_config}
+    cfg = configs[args.config](tok.size) if args.config in configs else large_config()
     if tok.size > cfg.vocab_size:
         raise ValueError(f"tokenizer has {tok.size} ids, model vocab {cfg.vocab_size}")
     answers = _answers(tok, DEFAULT_ANSWERS)

@@ -78,6 +78,16 @@ def tiny_config(vocab_size: int) -> OfaConfig:
         resnet_layers=[1, 1, 1], resnet_width=8, image_size=96)
 
 
+def nano480_config(vocab_size: int) -> OfaConfig:
+    """The tiny model's sizes at OFA-large's 480 px input (30x30 grid, image_bucket_size 30): a model that obeys
+    the contract at the production image size but costs next to nothing to run, for measuring the CPU side
+    (decode, resize, bus) of the service on its own (bench: CPU-side capacity)."""
+    return dataclasses.replace(
+        tiny_config(vocab_size), d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+        decoder_attention_heads=2, encoder_ffn_dim=16, decoder_ffn_dim=16, resnet_width=1,
+        image_size=480, image_bucket_size=30)
+
+
 # config.json keys whose only accepted value is the one our graph implements.
 _REQUIRED_VALUES = {
     "use_ofasys": False, "use_gamma_feature": False, "use_image_feature": True,

@@ -23,7 +23,10 @@ export interface Config {
   readonly resize: "pillow" | "sharp";
   readonly workers: number;
   readonly intraOpThreads: number;
+  /** 0 until the supervisor resolved it (src/supervisor/model-defaults.ts). */
   readonly maxBatch: number;
+  /** 0 until the supervisor resolved it. */
+  readonly preprocessThreads: number;
   readonly maxBatchDelayMs: number;
   readonly ackWaitMs: number;
   readonly maxDeliver: number;

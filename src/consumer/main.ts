@@ -33,6 +33,7 @@ async function run(config: Config, workerId: number): Promise<void> {
     intraOpThreads: config.intraOpThreads,
     limits: { maxImagePixels: config.maxImagePixels },
     resize: config.resize,
+    preprocessThreads: config.preprocessThreads || 1,
   });
   logger.info({ model: model.info }, "model loaded");
   const cache = config.cacheTtlMs > 0 ? await VerdictCache.open(nc).catch(() => undefined) : undefined;

@@ -38,7 +38,7 @@ export interface ConsumerSettings {
 export function consumerSettings(config: Config, workerId: number): ConsumerSettings {
   return {
     workerName: `w${workerId}`,
-    maxBatch: config.maxBatch,
+    maxBatch: config.maxBatch || 8, // 0 (auto) is resolved by the supervisor; 8 only for a worker started without one
     maxBatchDelayMs: config.maxBatchDelayMs,
     ackWaitMs: config.ackWaitMs,
     maxDeliver: config.maxDeliver,

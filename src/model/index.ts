@@ -25,8 +25,10 @@ export interface ModelOptions {
   readonly precision: "fp32" | "fp16";
   readonly intraOpThreads: number;
   readonly limits: ImageLimits;
-  /** "pillow": bit-exact with the reference, in a thread; "sharp": faster, approximate. */
+  /** "pillow": bit-exact with the reference, in the preprocessing pool; "sharp": faster, approximate. */
   readonly resize: "pillow" | "sharp";
+  /** Threads of the resize + normalise pool (pillow only); default 1. */
+  readonly preprocessThreads?: number;
 }
 
 export interface BatchResult {
@@ -70,7 +72,7 @@ export class Model {
     }).catch((err: unknown) => {
       throw providerLoadFailure(options.executionProvider, err instanceof Error ? err.message : String(err)) ?? err;
     });
-    const pillow = options.resize === "pillow" ? new PillowResizer() : undefined;
+    const pillow = options.resize === "pillow" ? new PillowResizer(options.preprocessThreads ?? 1) : undefined;
     const model = new Model(dir.info, dir.manifest, tokenizer, session, options.limits, pillow);
     try {
       await model.smokeTest();

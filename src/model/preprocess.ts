@@ -2,14 +2,19 @@
  * The only sharp importer. Image bytes → normalised Float32 CHW at the manifest's size.
  * Reference (shared/ofa-ve.md §2): EXIF-transpose, RGB, resize to size×size bicubic ignoring aspect ratio, /255,
  * (x − mean) / std. Two resizers: "pillow" (default) decodes with sharp and resizes with a port of Pillow's bicubic,
- * bit-exact with the reference, in its own thread; "sharp" resizes inside libvips (cubic, shrink-on-load off),
+ * bit-exact with the reference, resized and normalised in the preprocessing pool (resizer.ts); "sharp" resizes inside libvips (cubic, shrink-on-load off),
  * several times faster but up to ~1.2 normalised units off Pillow at awkward scales (test/parity/preprocess.test.ts).
  * Cheap checks come first: format by magic bytes, then dimensions from the header, before any pixel is decoded.
  */
 import sharp, { type OutputInfo } from "sharp";
 import { ErrorCode, VerdictError } from "../protocol/errors.ts";
 import type { ImageSpec } from "./manifest.ts";
+import { normalise } from "./normalise.ts";
 import type { PillowResizer } from "./resizer.ts";
+
+// Parallelism comes from preprocessing several requests at once (libuv's pool decodes, the preprocessing pool
+// resizes); libvips' own threads per image only add hand-offs (measured: ≈ 3.4 vs 6.5 ms CPU per 1024×768 JPEG).
+sharp.concurrency(1);
 
 /** Accepted formats. Anything else (GIF, TIFF, AVIF, HEIF, SVG, BMP…) is refused before libvips sees it. */
 export const ACCEPTED_FORMATS = ["jpeg", "png", "webp"] as const;
@@ -33,19 +38,20 @@ export async function preprocessImage(bytes: Uint8Array, spec: ImageSpec, limits
   const format = sniffFormat(bytes);
   if (!format) throw new VerdictError(ErrorCode.IMAGE_FORMAT, `image format not accepted; send ${ACCEPTED_FORMATS.join(", ")}`);
   await checkDimensions(bytes, limits);
-  const rgb = pillow ? await decodeThenPillowResize(bytes, spec.size, limits, pillow) : await decodeResized(bytes, spec.size, limits);
-  return normalise(rgb, spec);
-}
-
-async function decodeThenPillowResize(bytes: Uint8Array, size: number, limits: ImageLimits, pillow: PillowResizer): Promise<Uint8Array> {
+  if (!pillow) return normalise(await decodeResized(bytes, spec.size, limits), spec);
   const { data, info } = await decode(bytes, limits, (img) => img);
   // Transfer needs a buffer of its own: sharp's output may share a pooled ArrayBuffer, and on Node 24 it is external
   // memory owned by libvips, which postMessage cannot transfer (DataCloneError). One copy (≈ 0.2 ms for 1024×768).
   const own = Uint8Array.from(data);
-  return pillow.resize(own, info.width, info.height, size);
+  return pillow.resizeNormalise(own, info.width, info.height, spec);
 }
 
 type Pipeline = ReturnType<typeof sharp>;
+
+/** Full-size decode as the default path does it (EXIF rotation, RGB): for the benchmark's side-by-side figures. */
+export function decodeRgb(bytes: Uint8Array, limits: ImageLimits): Promise<{ data: Buffer; info: OutputInfo }> {
+  return decode(bytes, limits, (img) => img);
+}
 
 async function decode(bytes: Uint8Array, limits: ImageLimits, shape: (p: Pipeline) => Pipeline): Promise<{ data: Buffer; info: OutputInfo }> {
   try {
@@ -86,17 +92,4 @@ async function checkDimensions(bytes: Uint8Array, limits: ImageLimits): Promise<
 async function decodeResized(bytes: Uint8Array, size: number, limits: ImageLimits): Promise<Buffer> {
   const { data } = await decode(bytes, limits, (img) => img.resize(size, size, { fit: "fill", kernel: "cubic", fastShrinkOnLoad: false }));
   return data;
-}
-
-/** HWC uint8 → CHW float32, (p/255 − mean) / std per channel. */
-function normalise(rgb: Uint8Array, spec: ImageSpec): Float32Array {
-  const plane = spec.size * spec.size;
-  const out = new Float32Array(3 * plane);
-  for (let c = 0; c < 3; c++) {
-    const scale = 1 / (255 * spec.std[c]!);
-    const shift = spec.mean[c]! / spec.std[c]!;
-    const base = c * plane;
-    for (let i = 0, j = c; i < plane; i++, j += 3) out[base + i] = rgb[j]! * scale - shift;
-  }
-  return out;
 }

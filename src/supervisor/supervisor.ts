@@ -18,6 +18,7 @@ import { LANES, STREAMS, asyncApiDocument, consumerName, type Lane } from "../pr
 import { DeadLetterMover } from "./dead-letters.ts";
 import { startFrontDoor } from "./front-door.ts";
 import { chooseLayout } from "./layout.ts";
+import { modelDefaults, sizeDecodePool } from "./model-defaults.ts";
 import { WorkerPool } from "./pool.ts";
 import { provision } from "./provision.ts";
 
@@ -85,8 +86,10 @@ export class Supervisor {
       logger.info({ changes: changes.filter((c) => c.action !== "none").map((c) => `${c.action} ${c.kind} ${c.name}`) }, "JetStream provisioned");
     }
     const layout = chooseLayout(availableParallelism(), config);
-    const workerConfig: Config = Object.freeze({ ...config, intraOpThreads: layout.intraOpThreads });
-    logger.info({ node: process.version, typescript: process.features.typescript, config: redactConfig(config), layout }, "starting");
+    const chosen = await modelDefaults(config, availableParallelism(), layout.workers);
+    sizeDecodePool(process.env, chosen.preprocessThreads);
+    const workerConfig: Config = Object.freeze({ ...config, intraOpThreads: layout.intraOpThreads, maxBatch: chosen.maxBatch, preprocessThreads: chosen.preprocessThreads });
+    logger.info({ node: process.version, typescript: process.features.typescript, config: redactConfig(config), layout, chosen: chosen.why }, "starting");
     let sup: Supervisor | undefined;
     const pool = new WorkerPool(workerConfig, layout.workers, logger, () => sup?.metrics.restarts.inc(), () => sup?.refreshWorkerGauges());
     sup = new Supervisor(config, logger, nc, broker, pool);
