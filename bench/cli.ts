@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { NatsServer } from "../test/harness/nats-server.ts";
 import { benchJpegs } from "./fixtures.ts";
+import { goal, type Goal } from "./goals.ts";
 import { ServiceUnderTest } from "./service.ts";
 
 const BIN = fileURLToPath(new URL("../bin/ofa-entail.mjs", import.meta.url));
@@ -95,4 +96,24 @@ export async function measureCli(modelDir: string, logDir: string, say: (line: s
     await nats.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Issue 12's goals: measured on an idle 2-core machine; the floor is reported beside them, not subtracted. */
+export function cliGoals(r: CliResults): Goal[] {
+  return [goal("cli.help_s", r.helpS, 0.3, "lower"), goal("cli.classify_s", r.classifyS, 0.5, "lower")];
+}
+
+export function renderCli(r: CliResults): string {
+  const row = (what: string, s: number, samples: readonly number[]) => `| ${what} | ${s.toFixed(3)} | ${samples.map((x) => x.toFixed(2)).join(", ")} |`;
+  return [
+    `## CLI start-up (${r.node}, wall seconds, median of ${r.runs}; serve → ready: median of ${r.samples.serveReady.length})`,
+    "",
+    "| what | median s | runs |",
+    "| --- | --- | --- |",
+    row("floor: `node -e 0`", r.floorS, r.samples.floor),
+    row("`ofa-entail --help`", r.helpS, r.samples.help),
+    row("`ofa-entail classify` against a running service (tiny model), whole round trip", r.classifyS, r.samples.classify),
+    row("`ofa-entail serve` → /readyz 200 (1 worker, tiny model loaded, consuming)", r.serveReadyS, r.samples.serveReady),
+    "",
+  ].join("\n");
 }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SETTINGS, type Setting } from "../src/config/index.ts";
 import { derive, type Measured } from "./derive.ts";
+import { cliGoals, measureCli, renderCli } from "./cli.ts";
 import { GoalBoard, goalsFromRows, renderGoals } from "./goals.ts";
 import { runLarge, type LargeResults } from "./large.ts";
 import { describeMachine } from "./machine.ts";
@@ -116,6 +117,8 @@ async function main(): Promise<void> {
   say("CPU-side capacity: nano480 model, 1024×768 JPEGs");
   const cpuSide = await section("CPU-side capacity", () => measureCpuSide(quick, logDir));
   goals.add(...(cpuSide?.goals ?? []));
+  const cli = await section("CLI start-up", () => measureCli(plan.tiny.modelDir, logDir, say));
+  if (cli) goals.add(...cliGoals(cli));
   const large: LargeResults | undefined = plan.large ? await section("OFA-large shape", () => runLarge(plan, plan.large!, logDir, say)) : undefined;
   const measured: Measured = { tiny, large, bus: over?.bus ?? [], prepare: over?.prepare ?? [] };
   const derived = derive(measured, plan.tiny.defaultBatch);
@@ -129,11 +132,11 @@ async function main(): Promise<void> {
     loadAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
     notes,
   };
-  const markdown = [renderMarkdown(meta, derived), preprocess ? renderPreprocess(preprocess) : "", cpuSide ? renderCpuSide(cpuSide) : "", renderGoals(goals.list())].filter(Boolean).join("\n");
+  const markdown = [renderMarkdown(meta, derived), preprocess ? renderPreprocess(preprocess) : "", cpuSide ? renderCpuSide(cpuSide) : "", cli ? renderCli(cli) : "", renderGoals(goals.list())].filter(Boolean).join("\n");
   await mkdir(RESULTS_DIR, { recursive: true });
   const stamp = started.toISOString().replace(/[:.]/g, "-");
   const base = join(RESULTS_DIR, `${stamp}${quick ? "-quick" : ""}`);
-  await writeFile(`${base}.json`, `${JSON.stringify({ meta, goals: goals.list(), plan, derived, measured: { ...measured, preprocess, cpuSide } }, resultsReplacer, 2)}\n`);
+  await writeFile(`${base}.json`, `${JSON.stringify({ meta, goals: goals.list(), plan, derived, measured: { ...measured, preprocess, cpuSide, cli } }, resultsReplacer, 2)}\n`);
   await writeFile(`${base}.md`, markdown);
   process.stdout.write(`\n${markdown}\n`);
   say(`wrote ${base}.json and ${base}.md`);
