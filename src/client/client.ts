@@ -22,13 +22,12 @@ import {
   type RequestEnvelope,
   type Verdict,
 } from "../protocol/index.ts";
+import { classifyNatsError } from "../errors/classify-nats.ts";
 
 /** Bytes kept free in a message for the JSON envelope and headers around the base64 image. */
 const ENVELOPE_ALLOWANCE_BYTES = 16 * 1024;
 /** First pause before re-sending a publish that failed transiently; grows per attempt up to 2 s. */
 const PUBLISH_RETRY_MS = 250;
-/** Publish failures that a leader election or a reconnect explains (not a full stream, not a bad request). */
-const TRANSIENT_PUBLISH = /timeout|timed out|no responders|503|jetstream is not enabled|connection (closed|draining)|disconnect/i;
 
 export interface ClassifyOptions {
   image: Uint8Array;
@@ -178,9 +177,9 @@ export class OfaClient {
         await this.js.publish(subject, data, { msgID: id, headers: h, timeout: Math.max(1_000, Math.min(5_000, untilMs - Date.now())) });
         return;
       } catch (err) {
-        const error = classifyPublishError(id, err);
-        const transient = error.code === ErrorCode.INTERNAL && TRANSIENT_PUBLISH.test(error.message);
-        if (!transient || Date.now() + PUBLISH_RETRY_MS >= untilMs) throw error;
+        // Transient: what a leader election or a reconnect explains (not a full stream, not a bad request).
+        const transient = classifyNatsError(err) === "transient";
+        if (!transient || Date.now() + PUBLISH_RETRY_MS >= untilMs) throw classifyPublishError(id, err);
         await new Promise((r) => setTimeout(r, Math.min(PUBLISH_RETRY_MS * attempt, 2_000)));
       }
     }
@@ -238,12 +237,9 @@ export class OfaClient {
 
 function classifyPublishError(id: string, err: unknown): ClassifyError {
   const message = err instanceof Error ? err.message : String(err);
-  if (/maximum (messages|bytes)|resource limits|stream store failed|insufficient resources/i.test(message)) {
-    return new ClassifyError(ErrorCode.OVERLOADED, `request stream is full: ${message}`, id, undefined, { cause: err });
-  }
-  // "message size exceeds maximum allowed": the request stream's max_msg_size (JetStream API error 10054).
-  if (/max_payload|message size exceeds maximum/i.test(message)) {
-    return new ClassifyError(ErrorCode.PAYLOAD_TOO_LARGE, message, id, undefined, { cause: err });
-  }
+  const kind = classifyNatsError(err);
+  if (kind === "full") return new ClassifyError(ErrorCode.OVERLOADED, `request stream is full: ${message}`, id, undefined, { cause: err });
+  // The request stream's max_msg_size (JetStream API error 10054) or the connection's max_payload.
+  if (kind === "too-large") return new ClassifyError(ErrorCode.PAYLOAD_TOO_LARGE, message, id, undefined, { cause: err });
   return new ClassifyError(ErrorCode.INTERNAL, `publish failed: ${message}`, id, undefined, { cause: err });
 }

@@ -49,7 +49,7 @@ export interface Config {
 export class ConfigError extends OfaError {
   readonly problems: readonly string[];
   constructor(problems: readonly string[]) {
-    super(ErrorCode.INTERNAL, `invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    super(ErrorCode.CONFIG, `invalid configuration:\n  - ${problems.join("\n  - ")}`);
     this.problems = problems;
     this.name = "ConfigError";
   }

@@ -12,6 +12,7 @@ import {
 } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
 import { ErrorCode, OfaError } from "../protocol/errors.ts";
+import { isRefusedClientCertificate } from "../errors/classify-nats.ts";
 
 export function connectionOptions(config: Config, name: string): ConnectionOptions {
   const opts: ConnectionOptions = {
@@ -49,7 +50,7 @@ export async function connectNats(config: Config, name: string): Promise<NatsCon
   } catch (err) {
     const reason = err instanceof Error ? err.message.trim() : String(err);
     // The server drops a refused client certificate with an alert, or (racing it) a reset.
-    const hint = opts.tls && /alert (bad|unknown) certificate|certificate required|ECONNRESET/i.test(reason)
+    const hint = opts.tls && isRefusedClientCertificate(err)
       ? " (if the server verifies client certificates, check OFA_NATS_TLS_CERT / OFA_NATS_TLS_KEY and that its CA signed them)"
       : "";
     throw new OfaError(ErrorCode.INTERNAL, `cannot connect to NATS at ${withoutUserinfo(config.natsUrl)}: ${reason}${hint}`, { cause: err });

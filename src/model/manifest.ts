@@ -75,22 +75,22 @@ export async function loadManifest(dirArg: string): Promise<ModelDir> {
   try {
     raw = JSON.parse(await readFile(path, "utf8"));
   } catch (err) {
-    throw new OfaError(ErrorCode.INTERNAL, `cannot read model manifest ${path}: ${(err as Error).message}`, { cause: err });
+    throw new OfaError(ErrorCode.CONFIG, `cannot read model manifest ${path}: ${(err as Error).message}`, { cause: err });
   }
   if (!checkManifest.Check(raw)) {
     const problems = [...checkManifest.Errors(raw)].slice(0, 8).map((e) => `${e.path}: ${e.message}`);
-    throw new OfaError(ErrorCode.INTERNAL, `model manifest ${path} is invalid: ${problems.join("; ")}`);
+    throw new OfaError(ErrorCode.CONFIG, `model manifest ${path} is invalid: ${problems.join("; ")}`);
   }
   const manifest = raw;
   const labels = new Set(manifest.answers.map((a) => a.label));
-  if (labels.size !== 3) throw new OfaError(ErrorCode.INTERNAL, `model manifest ${path}: answers must be yes, no and maybe once each`);
+  if (labels.size !== 3) throw new OfaError(ErrorCode.CONFIG, `model manifest ${path}: answers must be yes, no and maybe once each`);
   return {
     dir,
     manifest,
     info: Object.freeze({ name: manifest.name, version: manifest.version, meaningful: manifest.meaningful }),
     onnxPath(precision) {
       const file = precision === "fp16" ? manifest.onnx.fp16 : manifest.onnx.fp32;
-      if (!file) throw new OfaError(ErrorCode.INTERNAL, `model ${manifest.name} has no ${precision} ONNX file`);
+      if (!file) throw new OfaError(ErrorCode.CONFIG, `model ${manifest.name} has no ${precision} ONNX file`);
       return join(dir, file);
     },
   };

@@ -8,6 +8,7 @@
  */
 import sharp, { type OutputInfo } from "sharp";
 import { ErrorCode, VerdictError } from "../protocol/errors.ts";
+import { classifySharpError } from "../errors/classify-sharp.ts";
 import type { ImageSpec } from "./manifest.ts";
 import { normalise } from "./normalise.ts";
 import type { PillowResizer } from "./resizer.ts";
@@ -66,9 +67,8 @@ async function decode(bytes: Uint8Array, limits: ImageLimits, shape: (p: Pipelin
     return { data, info };
   } catch (err) {
     if (err instanceof VerdictError) throw err;
-    const message = (err as Error).message;
-    const code = /pixel limit/i.test(message) ? ErrorCode.IMAGE_TOO_LARGE : ErrorCode.IMAGE_DECODE;
-    throw new VerdictError(code, `image could not be decoded: ${message}`, { cause: err });
+    const code = classifySharpError(err) === "pixel-limit" ? ErrorCode.IMAGE_TOO_LARGE : ErrorCode.IMAGE_DECODE;
+    throw new VerdictError(code, `image could not be decoded: ${(err as Error).message}`, { cause: err });
   }
 }
 

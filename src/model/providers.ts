@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { classifyOrtError } from "../errors/classify-ort.ts";
 
 export const PROVIDER_UNAVAILABLE = "EXECUTION_PROVIDER_UNAVAILABLE";
 
@@ -60,6 +61,6 @@ export function assertExecutionProvider(provider: "cpu" | "cuda", binaryDir = on
  */
 export function providerLoadFailure(provider: "cpu" | "cuda", message: string): ProviderUnavailableError | undefined {
   if (provider !== "cuda") return undefined;
-  if (!/Failed to load (shared )?library|cannot open shared object file|providers_(shared|cuda)/i.test(message)) return undefined;
+  if (classifyOrtError(message) !== "provider-load") return undefined;
   return new ProviderUnavailableError(`OFA_EXECUTION_PROVIDER=cuda, but onnxruntime could not load its CUDA provider (${message.split("\n")[0]}): ${INSTALL_HINT}`);
 }

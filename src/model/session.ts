@@ -3,6 +3,7 @@
  * Input buffers are transferred (moved, not copied) to the thread; logits come back the same way.
  */
 import { Worker } from "node:worker_threads";
+import { ErrorCode, OfaError } from "../protocol/errors.ts";
 import type { BatchFeed } from "./batch.ts";
 import type { SessionReply, SessionRequest, SessionThreadOptions } from "./session-protocol.ts";
 
@@ -50,8 +51,14 @@ export class ModelSession {
 
   async run(feed: BatchFeed): Promise<RunResult> {
     const transfer = [feed.inputIds.buffer, feed.images.buffer, feed.decoderIds.buffer] as ArrayBuffer[];
-    const reply = await this.call({ kind: "run", id: 0, feed }, transfer);
-    if (reply.kind !== "result") throw new Error("session thread answered a run without a result");
+    let reply: SessionReply;
+    try {
+      reply = await this.call({ kind: "run", id: 0, feed }, transfer);
+    } catch (err) {
+      // session.run rejected (or the thread died under it): a typed, retryable model failure, cause kept.
+      throw new OfaError(ErrorCode.MODEL_RUN, `session.run failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    if (reply.kind !== "result") throw new OfaError(ErrorCode.MODEL_RUN, "session thread answered a run without a result");
     return reply;
   }
 

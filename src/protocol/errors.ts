@@ -23,6 +23,7 @@ export const ErrorCode = {
   MODEL_RUN: "OFA_ERR_MODEL_RUN",
   OVERLOADED: "OFA_ERR_OVERLOADED",
   TIMEOUT: "OFA_ERR_TIMEOUT",
+  CONFIG: "OFA_ERR_CONFIG",
   INTERNAL: "OFA_ERR_INTERNAL",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -54,6 +55,7 @@ export const ERROR_SPECS: Readonly<Record<ErrorCode, ErrorSpec>> = Object.freeze
   OFA_ERR_MODEL_RUN: { status: 500, retryable: true, summary: "model inference failed" },
   OFA_ERR_OVERLOADED: { status: 503, retryable: true, summary: "request stream is full; try later" },
   OFA_ERR_TIMEOUT: { status: 408, retryable: true, summary: "no verdict arrived within the timeout" },
+  OFA_ERR_CONFIG: { status: 500, retryable: false, summary: "service configuration (settings, model directory) is invalid" },
   OFA_ERR_INTERNAL: { status: 500, retryable: true, summary: "internal error" },
 });
 

@@ -21,6 +21,7 @@ import {
   errorVerdict,
   requestSubject,
 } from "../protocol/index.ts";
+import { classifyNatsError } from "../errors/classify-nats.ts";
 import { VERSION } from "./version.ts";
 
 export async function startFrontDoor(nc: NatsConnection, logger: Logger): Promise<Service> {
@@ -55,8 +56,7 @@ async function forward(js: ReturnType<typeof jetstream>, msg: ServiceMsg, logger
   try {
     await js.publish(requestSubject(lane), msg.data, { msgID: id, headers: h });
   } catch (err) {
-    const full = /maximum (messages|bytes)|resource limits/i.test((err as Error).message);
-    const code = full ? ErrorCode.OVERLOADED : ErrorCode.INTERNAL;
+    const code = classifyNatsError(err) === "full" ? ErrorCode.OVERLOADED : ErrorCode.INTERNAL;
     logger.warn({ err, reqId: id }, "front door could not enqueue a request");
     msg.respondError(ERROR_SPECS[code].status, `${code}: ${(err as Error).message}`, encodeVerdict(errorVerdict(id, code, (err as Error).message)));
   }
