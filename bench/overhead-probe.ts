@@ -21,7 +21,7 @@ import { PillowResizer } from "../src/model/resizer.ts";
 import { buildPrompt } from "../src/model/prompt.ts";
 import { loadTokenizer } from "../src/model/tokenizer.ts";
 import { EntailmentConsumer, consumerSettings } from "../src/consumer/worker.ts";
-import { provision, provisionSettings } from "../src/supervisor/provision.ts";
+import { provision } from "../src/supervisor/provision.ts";
 import { childMain } from "./children.ts";
 import { TEXTS, benchJpegs } from "./fixtures.ts";
 
@@ -82,7 +82,7 @@ async function bus(spec: Extract<ProbeSpec, { mode: "bus" }>, progress: (p: Prob
   // The service's own defaults (env ignored), so the probe provisions and consumes exactly as a worker would.
   const config = loadConfig({ natsUrl: spec.natsUrl, maxBatch: String(spec.maxBatch), cacheTtlMs: "0" }, {});
   const nc = await connect({ servers: spec.natsUrl, name: "ofa-bench-bus-probe" });
-  await provision(nc, provisionSettings(config));
+  await provision(nc, config);
   let done = 0;
   let finished!: () => void;
   const allDone = new Promise<void>((r) => (finished = r));

@@ -5,7 +5,7 @@
  */
 import { availableParallelism, homedir } from "node:os";
 import { join } from "node:path";
-import { SETTINGS, type Setting } from "../src/config/index.ts";
+import { SETTINGS } from "../src/config/index.ts";
 import { chooseLayout, type Layout } from "../src/supervisor/layout.ts";
 import type { ResizeMode } from "./overhead-probe.ts";
 
@@ -59,7 +59,7 @@ export const DEFAULT_BATCH_DELAY_MS = settingDefault("maxBatchDelayMs", 5);
 const DEFAULT_RESIZE = settingDefault("resize", "pillow") as ResizeMode;
 
 function settingDefault<T extends string | number>(key: string, fallback: T): T {
-  const s = (SETTINGS as readonly Setting[]).find((x) => x.key === key);
+  const s = SETTINGS.find((x) => x.key === key);
   return (s?.default as T | undefined) ?? fallback;
 }
 

@@ -3,13 +3,13 @@
  * protocol schemas) and docs/metrics.md (from the metric definitions). `npm run docs` regenerates them; test/docs checks they match the code.
  */
 import { writeFileSync } from "node:fs";
-import { SETTINGS, type Setting } from "../src/config/index.ts";
+import { SETTINGS } from "../src/config/index.ts";
 import { metricCatalogue } from "../src/metrics/catalogue.ts";
 import { asyncApiDocument } from "../src/protocol/index.ts";
 import { VERSION } from "../src/supervisor/version.ts";
 
 export function configMarkdown(): string {
-  const rows = (SETTINGS as readonly Setting[]).map((s) => {
+  const rows = SETTINGS.map((s) => {
     const def = s.default === undefined ? "—" : `\`${String(s.default)}\``;
     const choices = s.choices ? ` One of: ${s.choices.join(", ")}.` : "";
     return `| \`${s.env}\` | \`${s.flag}\` | ${def} | ${s.doc}.${choices}${s.secret ? " **Secret**: never logged." : ""} |`;

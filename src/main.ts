@@ -4,14 +4,14 @@
  * dependencies (fastify, prom-client, onnxruntime, sharp), so they start in a fraction of the time.
  */
 import { Command, Option } from "commander";
-import { loadConfig, ConfigError, SETTINGS, type FlagValues, type Setting } from "./config/index.ts";
+import { loadConfig, ConfigError, SETTINGS, type FlagValues } from "./config/index.ts";
 import type { ClassifyCliOptions } from "./client/cli.ts";
 import { VERSION } from "./supervisor/version.ts";
 
 const program = new Command("ofa-entail").description("Visual entailment (OFA) behind NATS JetStream").version(VERSION);
 
 function withSettings(cmd: Command): Command {
-  for (const s of SETTINGS as readonly Setting[]) {
+  for (const s of SETTINGS) {
     if (s.type === "bool" && s.default === true) cmd.addOption(new Option(`--no-${s.flag.slice(2)}`, `disable: ${s.doc} [${s.env}]`));
     else if (s.type === "bool") cmd.addOption(new Option(s.flag, `${s.doc} [${s.env}]`));
     else cmd.addOption(new Option(`${s.flag} <value>`, `${s.doc} [${s.env}]${s.default !== undefined ? ` (default ${s.default})` : ""}`));
@@ -22,7 +22,7 @@ function withSettings(cmd: Command): Command {
 /** Commander's option values keyed by setting key. */
 function flagValues(opts: Record<string, unknown>): FlagValues {
   const out: Record<string, string | boolean | undefined> = {};
-  for (const s of SETTINGS as readonly Setting[]) {
+  for (const s of SETTINGS) {
     const attr = s.flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     const v = opts[attr];
     if (v !== undefined && !(s.type === "bool" && s.default === true && v === true)) out[s.key] = v as string | boolean;

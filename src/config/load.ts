@@ -3,48 +3,10 @@
  * Every problem is collected and reported at once in one ConfigError (never silently coerced).
  */
 import { OfaError, ErrorCode } from "../protocol/errors.ts";
-import { SETTINGS, type Setting } from "./settings.ts";
+import { SETTINGS, type Config, type Setting } from "./settings.ts";
 
-export interface Config {
-  readonly natsUrl: readonly string[];
-  readonly natsUser?: string;
-  readonly natsPassword?: string;
-  readonly natsToken?: string;
-  readonly natsCredsFile?: string;
-  readonly natsNkeySeedFile?: string;
-  readonly natsTlsCaFile?: string;
-  readonly natsTlsCertFile?: string;
-  readonly natsTlsKeyFile?: string;
-  readonly embedded: boolean;
-  readonly dataDir: string;
-  readonly modelDir: string;
-  readonly executionProvider: "cpu" | "cuda";
-  readonly precision: "fp32" | "fp16";
-  readonly resize: "pillow" | "sharp";
-  readonly workers: number;
-  readonly intraOpThreads: number;
-  /** 0 until the supervisor resolved it (src/supervisor/model-defaults.ts). */
-  readonly maxBatch: number;
-  /** 0 until the supervisor resolved it. */
-  readonly preprocessThreads: number;
-  readonly maxBatchDelayMs: number;
-  readonly ackWaitMs: number;
-  readonly maxDeliver: number;
-  readonly maxAckPending: number;
-  readonly replicas: number;
-  readonly provision: boolean;
-  readonly maxQueuedRequests: number;
-  readonly maxPayloadBytes: number;
-  readonly maxImageBytes: number;
-  readonly maxImagePixels: number;
-  readonly maxTextChars: number;
-  readonly adminAddr: string;
-  readonly adminToken?: string;
-  readonly drainGraceMs: number;
-  readonly restartBackoffMs: number;
-  readonly cacheTtlMs: number;
-  readonly logLevel: string;
-}
+export type { Config };
+
 
 export class ConfigError extends OfaError {
   readonly problems: readonly string[];
@@ -61,7 +23,7 @@ export type FlagValues = Readonly<Record<string, string | boolean | undefined>>;
 export function loadConfig(flags: FlagValues = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   const out: Record<string, unknown> = {};
-  for (const setting of SETTINGS as readonly Setting[]) {
+  for (const setting of SETTINGS) {
     const fromFlag = flags[setting.key];
     const fromEnv = env[setting.env];
     const raw = fromFlag !== undefined ? fromFlag : fromEnv !== undefined && fromEnv !== "" ? fromEnv : undefined;
@@ -71,7 +33,8 @@ export function loadConfig(flags: FlagValues = {}, env: NodeJS.ProcessEnv = proc
   }
   crossCheck(out, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze(out) as unknown as Config;
+  // The one place the table's values become the typed Config: every key was read through SETTINGS, coerced by its type.
+  return Object.freeze(out) as Config;
 }
 
 function defaultOf(setting: Setting): unknown {
@@ -125,6 +88,6 @@ function crossCheck(c: Record<string, unknown>, problems: string[]): void {
 export function redactConfig(config: Config): Record<string, unknown> {
   // A password can also ride in the URL (nats://user:pass@host); keep the host, hide the userinfo.
   const out: Record<string, unknown> = { ...config, natsUrl: config.natsUrl.map((u) => u.replace(/\/\/[^/@]*@/, "//[redacted]@")) };
-  for (const setting of SETTINGS as readonly Setting[]) if (setting.secret && out[setting.key] !== undefined) out[setting.key] = "[redacted]";
+  for (const setting of SETTINGS) if (setting.secret && out[setting.key] !== undefined) out[setting.key] = "[redacted]";
   return out;
 }

@@ -24,19 +24,8 @@ interface Definitions {
   consumers: ConsumerDef[];
 }
 
-export interface ProvisionSettings {
-  readonly ackWaitMs: number;
-  readonly maxDeliver: number;
-  readonly maxAckPending: number;
-  readonly replicas: number;
-  readonly maxPayloadBytes: number;
-  readonly maxQueuedRequests: number;
-  readonly cacheTtlMs: number;
-}
-
-export function provisionSettings(config: Config): ProvisionSettings {
-  return config;
-}
+/** The settings provisioning reads: a view of Config (its types come from the settings table). */
+export type ProvisionSettings = Pick<Config, "ackWaitMs" | "maxDeliver" | "maxAckPending" | "replicas" | "maxPayloadBytes" | "maxQueuedRequests" | "cacheTtlMs">;
 
 /** The definitions with the config's values applied. Backoff: ack wait × 1, 2, 4 … (max_deliver − 1 steps). */
 export function desiredDefinitions(settings: ProvisionSettings): Definitions {
