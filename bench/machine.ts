@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { cpus, totalmem, loadavg } from "node:os";
 import { createRequire } from "node:module";
 import sharp from "sharp";
-import { natsServerBinary } from "../test/harness/nats-server.ts";
+import { findNatsServer } from "../src/broker/embedded.ts";
 
 export interface Machine {
   readonly cpuModel: string;
@@ -46,11 +46,8 @@ function command(file: string, args: string[]): string {
 }
 
 function natsServerVersion(): string {
-  try {
-    return command(natsServerBinary(), ["--version"]).replace(/^nats-server:\s*/, "");
-  } catch (err) {
-    return `not found (${(err as Error).message})`;
-  }
+  const binary = findNatsServer();
+  return binary ? command(binary, ["--version"]).replace(/^nats-server:\s*/, "") : "not found (install it with `apt-get install -y nats-server`)";
 }
 
 export function describeMachine(): Machine {

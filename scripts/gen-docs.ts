@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { SETTINGS } from "../src/config/index.ts";
 import { metricCatalogue } from "../src/metrics/catalogue.ts";
 import { asyncApiDocument } from "../src/protocol/index.ts";
-import { VERSION } from "../src/supervisor/version.ts";
+import { VERSION } from "../src/protocol/version.ts";
 
 export function configMarkdown(): string {
   const rows = SETTINGS.map((s) => {

@@ -6,7 +6,7 @@
 import { Command, Option } from "commander";
 import { loadConfig, ConfigError, SETTINGS, type FlagValues } from "./config/index.ts";
 import type { ClassifyCliOptions } from "./client/cli.ts";
-import { VERSION } from "./supervisor/version.ts";
+import { VERSION } from "./protocol/version.ts";
 
 const program = new Command("ofa-entail").description("Visual entailment (OFA) behind NATS JetStream").version(VERSION);
 

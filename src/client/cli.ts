@@ -1,7 +1,7 @@
 /** `ofa-entail classify`: one request, the verdict as one JSON line; exit 0 ok, 1 error verdict, 3 timeout or no broker. */
 import { readFile } from "node:fs/promises";
 import type { Config } from "../config/index.ts";
-import { connectNats } from "../consumer/connect.ts";
+import { connectNats } from "../nats/connect.ts";
 import { ErrorCode, Lane, LANES } from "../protocol/index.ts";
 import { ClassifyError, OfaClient } from "./client.ts";
 

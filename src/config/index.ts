@@ -1,2 +1,3 @@
-export { loadConfig, redactConfig, ConfigError, type Config, type FlagValues } from "./load.ts";
+export { loadConfig, ConfigError, type Config, type FlagValues } from "./load.ts";
+export { redactConfig, withoutUserinfo } from "./redact.ts";
 export { SETTINGS, type Setting } from "./settings.ts";

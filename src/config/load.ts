@@ -83,11 +83,3 @@ function crossCheck(c: Record<string, unknown>, problems: string[]): void {
     if (!/^(nats|tls|ws|wss):\/\/[^\s]+$/.test(url) && !/^[^\s/:]+:\d+$/.test(url)) problems.push(`NATS_URL: ${JSON.stringify(url)} is not a nats:// URL`);
   }
 }
-
-/** The config with secrets replaced, for logs and /status. */
-export function redactConfig(config: Config): Record<string, unknown> {
-  // A password can also ride in the URL (nats://user:pass@host); keep the host, hide the userinfo.
-  const out: Record<string, unknown> = { ...config, natsUrl: config.natsUrl.map((u) => u.replace(/\/\/[^/@]*@/, "//[redacted]@")) };
-  for (const setting of SETTINGS) if (setting.secret && out[setting.key] !== undefined) out[setting.key] = "[redacted]";
-  return out;
-}

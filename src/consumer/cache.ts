@@ -7,8 +7,7 @@ import { createHash } from "node:crypto";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Kvm, type KV } from "@nats-io/kv";
 import type { AnswerScores } from "../model/index.ts";
-
-export const CACHE_BUCKET = "ofa-ve-verdict-cache";
+import { CACHE_BUCKET } from "../protocol/subjects.ts";
 
 export class VerdictCache {
   private readonly kv: KV;

@@ -2,6 +2,7 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import { Header, parseDeadlineMs, type ImageRef, type Lane } from "../protocol/index.ts";
 import type { PreparedInput } from "../model/index.ts";
+import { requestIdOf } from "../nats/publish.ts";
 
 export interface Job {
   readonly msg: JsMsg;
@@ -21,11 +22,10 @@ export interface Job {
 }
 
 export function jobFromMessage(msg: JsMsg, lane: Lane, nowMs: number): Job {
-  const headerId = msg.headers?.get(Header.MsgId) || undefined;
   return {
     msg,
     lane,
-    id: headerId ?? `seq-${msg.info.streamSequence}`,
+    id: requestIdOf(msg.headers, msg.info.streamSequence),
     replyTo: msg.headers?.get(Header.ReplyTo) || undefined,
     deadlineMs: parseDeadlineMs(msg.headers?.get(Header.Deadline)),
     deliveries: msg.info.deliveryCount,

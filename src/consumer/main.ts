@@ -9,9 +9,9 @@ import { createLogger, exitAfterFlush, type Logger } from "../log/logger.ts";
 import { collectProcessMetrics, createWorkerMetrics } from "../metrics/definitions.ts";
 import { Model } from "../model/index.ts";
 import { isPermanentStartError } from "../model/providers.ts";
-import type { FromWorker, ToWorker } from "../supervisor/ipc.ts";
+import type { FromWorker, ToWorker } from "../ipc/messages.ts";
 import { VerdictCache } from "./cache.ts";
-import { connectNats } from "./connect.ts";
+import { connectNats } from "../nats/connect.ts";
 import { EntailmentConsumer, consumerSettings } from "./worker.ts";
 
 function send(message: FromWorker): void {

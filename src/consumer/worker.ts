@@ -18,7 +18,7 @@ import { HeldSet } from "./held.ts";
 import { ImageStore } from "./images.ts";
 import { jobFromMessage, type Job } from "./job.ts";
 import { LanePuller, type Room } from "./puller.ts";
-import { VerdictPublisher } from "./publish.ts";
+import { VerdictPublisher } from "../nats/publish.ts";
 import { decideSettlement, type Outcome } from "./settle.ts";
 import { Signal } from "./signal.ts";
 

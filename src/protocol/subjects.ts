@@ -22,8 +22,9 @@ export const SUBJECT_PREFIX = "ofa.ve";
 /** Object store bucket for images too large for one message. The only bucket a request may reference: the worker
  *  deletes the object once answered, so any other bucket would let a caller read and delete foreign objects. */
 export const IMAGE_BUCKET = "ofa-ve-images";
+/** KV bucket of the verdict cache (src/consumer/cache.ts); provisioned by the supervisor. */
+export const CACHE_BUCKET = "ofa-ve-verdict-cache";
 export const REQUEST_SUBJECTS = `${SUBJECT_PREFIX}.req.>`;
-export const VERDICT_SUBJECTS = `${SUBJECT_PREFIX}.verdict.>`;
 export const DLQ_SUBJECTS = `${SUBJECT_PREFIX}.dlq.>`;
 /** Core request-reply front door (NATS services framework). */
 export const SERVICE_SUBJECT = `${SUBJECT_PREFIX}.classify`;
@@ -36,11 +37,6 @@ export function requestSubject(lane: Lane): string {
 /** The durable pull consumer that serves one lane. */
 export function consumerName(lane: Lane): string {
   return `ofa-ve-${lane}`;
-}
-
-/** The advisory JetStream publishes when a message of `consumer` runs out of deliveries. */
-export function maxDeliveriesAdvisorySubject(stream: string, consumer: string): string {
-  return `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${consumer}`;
 }
 
 const TOKEN_UNSAFE = /[^A-Za-z0-9_-]/g;

@@ -60,7 +60,6 @@ export const VerdictSchema = Type.Union([OkVerdictSchema, ErrorVerdictSchema], {
 });
 
 export type ModelInfo = Static<typeof ModelInfoSchema>;
-export type VerdictTimings = Static<typeof TimingsSchema>;
 export type OkVerdict = Static<typeof OkVerdictSchema>;
 export type ErrorVerdict = Static<typeof ErrorVerdictSchema>;
 export type Verdict = OkVerdict | ErrorVerdict;

@@ -5,11 +5,10 @@
  * letter with payload and reason, delete the request from the stream, ack the advisory.
  */
 import type { NatsConnection } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManager, type JsMsg, type StoredMsg } from "@nats-io/jetstream";
 import type { Logger } from "../log/logger.ts";
-import { VerdictPublisher } from "../consumer/publish.ts";
-import { jobFromMessage } from "../consumer/job.ts";
-import { ErrorCode, Header, Lane, STREAMS, errorVerdict, type Lane as LaneT } from "../protocol/index.ts";
+import { VerdictPublisher, requestIdOf, type AnswerTarget } from "../nats/publish.ts";
+import { ErrorCode, Header, STREAMS, errorVerdict } from "../protocol/index.ts";
 
 const MOVER = "ofa-ve-dead-letter-mover";
 
@@ -53,15 +52,7 @@ export class DeadLetterMover {
       const event = advisory.json<MaxDeliveriesAdvisory>();
       const stored = await jsm.streams.getMessage(event.stream, { seq: event.stream_seq }).catch(() => null);
       if (stored) {
-        const lane: LaneT = stored.subject.endsWith(`.${Lane.bulk}`) ? Lane.bulk : Lane.interactive;
-        // A stored message looks enough like a delivery for the publisher: same headers, payload and sequence.
-        const asDelivered = {
-          subject: stored.subject,
-          data: stored.data,
-          headers: stored.header,
-          info: { streamSequence: stored.seq, deliveryCount: event.deliveries, timestampNanos: stored.time.getTime() * 1e6 },
-        } as unknown as JsMsg;
-        const job = jobFromMessage(asDelivered, lane, Date.now());
+        const job = answerTarget(stored, event.deliveries);
         const reason = `no worker answered after ${event.deliveries} deliveries (consumer ${event.consumer}); the last holder died, hung or kept failing`;
         await publisher.publish(job, errorVerdict(job.id, ErrorCode.MAX_DELIVERIES, reason, { deliveries: event.deliveries }));
         await publisher.deadLetter(job, ErrorCode.MAX_DELIVERIES, reason);
@@ -80,4 +71,14 @@ export class DeadLetterMover {
     this.messages?.stop();
     await this.loop?.catch(() => undefined);
   }
+}
+
+/** The stored request as the publisher's target: same id rule, reply subject, headers, payload and sequence. */
+function answerTarget(stored: StoredMsg, deliveries: number): AnswerTarget {
+  return {
+    id: requestIdOf(stored.header, stored.seq),
+    replyTo: stored.header?.get(Header.ReplyTo) || undefined,
+    deliveries,
+    msg: { subject: stored.subject, data: stored.data, headers: stored.header, info: { streamSequence: stored.seq } },
+  };
 }

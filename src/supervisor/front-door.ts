@@ -22,7 +22,7 @@ import {
   requestSubject,
 } from "../protocol/index.ts";
 import { classifyNatsError } from "../errors/classify-nats.ts";
-import { VERSION } from "./version.ts";
+import { VERSION } from "../protocol/version.ts";
 
 export async function startFrontDoor(nc: NatsConnection, logger: Logger): Promise<Service> {
   // @nats-io/services is published only as 3.0.0-25, typed against an older nats-core; it drives the connection

@@ -8,7 +8,7 @@ import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ModelInfo } from "../protocol/verdict.ts";
 import { restartDelayMs, STABLE_AFTER_MS } from "./backoff.ts";
-import type { FromWorker, ToWorker, WorkerMetricsSnapshot } from "./ipc.ts";
+import type { FromWorker, ToWorker, WorkerMetricsSnapshot } from "../ipc/messages.ts";
 
 const WORKER_ENTRY = fileURLToPath(new URL("../consumer/main.ts", import.meta.url));
 const METRICS_TIMEOUT_MS = 2_000;

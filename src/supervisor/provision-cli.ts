@@ -1,6 +1,6 @@
 /** `ofa-entail provision [--dry-run]`: apply (or only show) the JetStream definitions; one JSON line per change. */
 import type { Config } from "../config/index.ts";
-import { connectNats } from "../consumer/connect.ts";
+import { connectNats } from "../nats/connect.ts";
 import { planProvision, provision } from "./provision.ts";
 
 export async function runProvision(config: Config, dryRun: boolean): Promise<number> {

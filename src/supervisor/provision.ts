@@ -9,8 +9,7 @@ import { jetstreamManager, type ConsumerConfig, type JetStreamManager, type Stre
 import { Kvm } from "@nats-io/kv";
 import { Objm } from "@nats-io/obj";
 import type { Config } from "../config/index.ts";
-import { CACHE_BUCKET } from "../consumer/cache.ts";
-import { IMAGE_BUCKET, STREAMS } from "../protocol/index.ts";
+import { CACHE_BUCKET, IMAGE_BUCKET, STREAMS } from "../protocol/index.ts";
 
 const DEFINITIONS_URL = new URL("../../infra/jetstream/definitions.json", import.meta.url);
 const MS = 1_000_000; // JetStream durations are nanoseconds

@@ -11,7 +11,7 @@ import { AggregatorRegistry, Registry } from "prom-client";
 import { buildAdmin, type AdminSource } from "../admin/server.ts";
 import { EmbeddedBroker, hostPort, isListening } from "../broker/embedded.ts";
 import { redactConfig, type Config } from "../config/index.ts";
-import { connectNats } from "../consumer/connect.ts";
+import { connectNats } from "../nats/connect.ts";
 import type { Logger } from "../log/logger.ts";
 import { collectProcessMetrics, createSupervisorMetrics, type SupervisorMetrics } from "../metrics/definitions.ts";
 import { LANES, STREAMS, asyncApiDocument, consumerName, type Lane } from "../protocol/index.ts";
@@ -24,8 +24,8 @@ import { provision } from "./provision.ts";
 
 const CONSUMER_POLL_MS = 2_000;
 const FORCE_MS = 5_000;
-export { VERSION } from "./version.ts";
-import { VERSION } from "./version.ts";
+export { VERSION } from "../protocol/version.ts";
+import { VERSION } from "../protocol/version.ts";
 
 interface LaneInfo {
   pending: number;

@@ -4,18 +4,16 @@
  * Modelled on nats.js's nst launcher. Never assumes a server is already running.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { findNatsServer } from "../../src/broker/embedded.ts";
 import { until } from "./wait.ts";
 
-const CANDIDATES = ["nats-server", "/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"];
-
+/** The nats-server the service itself would embed (one lookup: src/broker/embedded.ts), or a clear failure. */
 export function natsServerBinary(): string {
-  for (const c of CANDIDATES.slice(1)) if (existsSync(c)) return c;
-  const onPath = (process.env.PATH ?? "").split(":").map((d) => join(d, "nats-server")).find((p) => existsSync(p));
-  if (onPath) return onPath;
+  const found = findNatsServer();
+  if (found) return found;
   throw new Error("nats-server not found on PATH or in /usr/sbin: install it with `apt-get install -y nats-server`");
 }
 

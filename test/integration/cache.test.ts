@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Kvm } from "@nats-io/kv";
-import { CACHE_BUCKET } from "../../src/consumer/cache.ts";
+import { CACHE_BUCKET } from "../../src/protocol/index.ts";
 import { until } from "../harness/wait.ts";
 import { startStack } from "../harness/stack.ts";
 import { jpeg } from "../harness/requests.ts";

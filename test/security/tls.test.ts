@@ -75,7 +75,7 @@ describe("security - TLS with a private CA", { skip }, () => {
   });
 
   // nats.js alone would retry in silence here and give up after 20 s with "timeout" (TLS 1.3 refuses a client
-  // certificate after the handshake); src/consumer/connect.ts makes the first attempt report the real cause.
+  // certificate after the handshake); src/nats/connect.ts makes the first attempt report the real cause.
   test("security - mutual TLS: without a client certificate the start fails at once, naming the certificate", async () => {
     await expectRefused(mtls.url, { OFA_NATS_TLS_CA: pki.caFile }, /bad certificate|certificate required|OFA_NATS_TLS_CERT/);
   });

@@ -17,7 +17,27 @@ import {
   verdictSubject,
   type Verdict,
 } from "../protocol/index.ts";
-import type { Job } from "./job.ts";
+
+/**
+ * What answering a request needs, and no more: its id, who asked, how often it was delivered, and the request as the
+ * stream holds it. A consumer's Job (holding a JsMsg) is one; the dead-letter mover builds one from a stored message.
+ */
+export interface AnswerTarget {
+  readonly id: string;
+  readonly replyTo: string | undefined;
+  readonly deliveries: number;
+  readonly msg: {
+    readonly subject: string;
+    readonly data: Uint8Array;
+    readonly headers?: MsgHdrs | undefined;
+    readonly info: { readonly streamSequence: number };
+  };
+}
+
+/** A request's id: its Nats-Msg-Id, else `seq-<stream sequence>` (the consumer may learn a better one from the body). */
+export function requestIdOf(headers: MsgHdrs | undefined, streamSequence: number): string {
+  return headers?.get(Header.MsgId) || `seq-${streamSequence}`;
+}
 
 export class VerdictPublisher {
   private readonly nc: NatsConnection;
@@ -30,14 +50,14 @@ export class VerdictPublisher {
     this.js = js;
   }
 
-  async publish(job: Job, verdict: Verdict): Promise<void> {
+  async publish(job: AnswerTarget, verdict: Verdict): Promise<void> {
     const data = encodeVerdict(verdict);
     const h = verdictHeaders(verdict);
     if (job.replyTo) this.nc.publish(job.replyTo, data, { headers: h });
     await this.js.publish(verdictSubject(job.id), data, { msgID: `verdict:${job.id}`, headers: h });
   }
 
-  async deadLetter(job: Job, code: string, reason: string): Promise<void> {
+  async deadLetter(job: AnswerTarget, code: string, reason: string): Promise<void> {
     const record = deadLetterRecord(
       {
         id: job.id,

@@ -10,7 +10,7 @@ import {
   type ConnectionOptions,
   type NatsConnection,
 } from "@nats-io/transport-node";
-import type { Config } from "../config/index.ts";
+import { withoutUserinfo, type Config } from "../config/index.ts";
 import { ErrorCode, OfaError } from "../protocol/errors.ts";
 import { isRefusedClientCertificate } from "../errors/classify-nats.ts";
 
@@ -53,11 +53,6 @@ export async function connectNats(config: Config, name: string): Promise<NatsCon
     const hint = opts.tls && isRefusedClientCertificate(err)
       ? " (if the server verifies client certificates, check OFA_NATS_TLS_CERT / OFA_NATS_TLS_KEY and that its CA signed them)"
       : "";
-    throw new OfaError(ErrorCode.INTERNAL, `cannot connect to NATS at ${withoutUserinfo(config.natsUrl)}: ${reason}${hint}`, { cause: err });
+    throw new OfaError(ErrorCode.INTERNAL, `cannot connect to NATS at ${config.natsUrl.map((u) => withoutUserinfo(u)).join(",")}: ${reason}${hint}`, { cause: err });
   }
-}
-
-/** The URLs for messages, minus any user:password@ in them (a credential must never reach a log). */
-function withoutUserinfo(urls: readonly string[]): string {
-  return urls.map((u) => u.replace(/\/\/[^/@]*@/, "//")).join(",");
 }
