@@ -1,0 +1,42 @@
+/**
+ * A failed session.run is a typed OFA_ERR_MODEL_RUN (retryable, onnxruntime's own message and error kept as the
+ * cause), not a plain Error: a real session on the tiny model, fed a batch whose tensors do not match its shape.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { loadManifest } from "../../src/model/manifest.ts";
+import { ModelSession } from "../../src/model/session.ts";
+import { ErrorCode, OfaError } from "../../src/protocol/index.ts";
+import { TINY_MODEL } from "../harness/service.ts";
+
+test("model run error - a session.run that onnxruntime rejects becomes OFA_ERR_MODEL_RUN with the cause kept", async (t) => {
+  const dir = await loadManifest(TINY_MODEL);
+  const session = await ModelSession.open({
+    onnxPath: dir.onnxPath("fp32"),
+    executionProvider: "cpu",
+    intraOpThreads: 1,
+    inputNames: dir.manifest.inputs,
+    outputName: dir.manifest.output,
+  });
+  t.after(() => session.close());
+  const size = dir.manifest.image.size;
+  // One batch row, but image pixels for 1×3×size×(size−1): onnxruntime refuses the shape.
+  const feed = {
+    batch: 1,
+    imageSize: size,
+    textLength: 4,
+    decoderLength: 1,
+    inputIds: new BigInt64Array(4),
+    images: new Float32Array(3 * size * (size - 1)),
+    decoderIds: new BigInt64Array(1),
+  };
+  const err = await session.run(feed).then(
+    () => assert.fail("session.run accepted a malformed feed"),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof OfaError, String(err));
+  assert.equal(err.code, ErrorCode.MODEL_RUN);
+  assert.equal(err.retryable, true);
+  assert.match(err.message, /^session\.run failed: /);
+  assert.ok(err.cause instanceof Error);
+});
