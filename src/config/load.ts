@@ -38,6 +38,7 @@ export interface Config {
   readonly adminAddr: string;
   readonly adminToken?: string;
   readonly drainGraceMs: number;
+  readonly workerSilenceMs: number;
   readonly restartBackoffMs: number;
   readonly cacheTtlMs: number;
   readonly logLevel: string;

@@ -14,4 +14,6 @@ export type FromWorker =
   | { kind: "ready"; model: ModelInfo }
   | { kind: "metrics"; id: number; metrics: WorkerMetricsSnapshot; held: number; state: string }
   | { kind: "drained"; leftover: number }
-  | { kind: "fatal"; message: string };
+  | { kind: "fatal"; message: string }
+  /** Sent every second or so from the worker's event loop: silence means it is frozen or wedged. */
+  | { kind: "heartbeat" };
