@@ -4,12 +4,12 @@
  * restarted server knows the request is acked (it is below the consumer's ack floor) and never delivers it again,
  * yet keeps it in the stream for good, taking room in a bounded stream. Observed with 2.9.10 after kill -9.
  *
- * A message is removed only when both hold: its sequence is at or below every request consumer's ack floor (so no
- * consumer will deliver it again), and the verdict stream has a verdict for its id (so it was answered). Anything
+ * A message is removed only when both hold: its sequence is at or below every request consumer's ack floor
+ * (settledUpTo: no consumer will deliver it again), and the verdict stream has a verdict for its id (so it was answered). Anything
  * else below the floors (a request on a subject no consumer serves, one whose verdict was never written) is left.
  * Runs on the supervisor's consumer poll; cheap when there is nothing to do (one stream info).
  */
-import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
+import type { ConsumerInfo, JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 import type { Logger } from "../log/logger.ts";
 import { Header, STREAMS, verdictSubject } from "../protocol/index.ts";
 
@@ -61,6 +61,15 @@ export class StaleRequestSweeper {
   private getOrNull(stream: string, query: { seq: number } | { last_by_subj: string }): Promise<StoredMsg | null> {
     return this.jsm.streams.getMessage(stream, query);
   }
+}
+
+/**
+ * The stream sequence up to which a consumer has nothing left to deliver or to be acked. Its ack floor, except that a
+ * consumer holding nothing un-acked is settled up to what it last delivered: a lane that never acked anything (its
+ * floor stays 0) has still passed every message of the other lane.
+ */
+export function settledUpTo(info: ConsumerInfo): number {
+  return info.num_ack_pending === 0 ? info.delivered.stream_seq : info.ack_floor.stream_seq;
 }
 
 /** The request id the worker answers under (src/consumer/job.ts): Nats-Msg-Id, else the envelope's id, else seq-N. */

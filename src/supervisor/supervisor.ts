@@ -20,7 +20,7 @@ import { startFrontDoor } from "./front-door.ts";
 import { chooseLayout } from "./layout.ts";
 import { WorkerPool } from "./pool.ts";
 import { provision } from "./provision.ts";
-import { StaleRequestSweeper } from "./stale-requests.ts";
+import { StaleRequestSweeper, settledUpTo } from "./stale-requests.ts";
 import { CLOSE_STEP_MS, SHUTDOWN_MARGIN_MS, WORKER_KILL_MARGIN_MS } from "../runtime/bounds.ts";
 import { within } from "../runtime/within.ts";
 
@@ -121,7 +121,7 @@ export class Supervisor {
     for (const lane of LANES) {
       try {
         const info = await jsm.consumers.info(STREAMS.requests, consumerName(lane));
-        ackFloors.push(info.ack_floor.stream_seq);
+        ackFloors.push(settledUpTo(info));
         this.lanes.set(lane, { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered, waiting: info.num_waiting });
         this.metrics.pending.set({ lane }, info.num_pending);
         this.metrics.ackPending.set({ lane }, info.num_ack_pending);
