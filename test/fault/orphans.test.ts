@@ -41,7 +41,7 @@ test("fault - serve killed with SIGKILL under load: its workers exit within the 
   first.signal("SIGKILL"); // nothing in serve runs: its workers are on their own
   await first.waitExit();
   await until(() => pids.every((pid) => !isAlive(pid)), { name: "the orphaned workers exit by themselves", timeoutMs: GRACE_MS + WORKER_EXIT_MARGIN_MS + SLACK_MS });
-  assert.ok(first.lines.some((l) => l.msg === "supervisor gone: draining and exiting"), "the workers saw their supervisor go");
+  await until(() => first.lines.filter((l) => l.msg === "supervisor gone: draining and exiting").length === 2, { name: "both workers logged that their supervisor went", timeoutMs: 5_000 });
 
   const second = await Service.start(ns.url, env);
   t.after(() => second.stop());

@@ -15,9 +15,12 @@ const SLACK_MS = 4_000;
 
 test("fault - a broker that stops answering (SIGSTOP) does not hold serve: SIGTERM exits within the grace + a fixed margin", async (t) => {
   const ns = await NatsServer.start();
-  t.after(() => ns.stop());
-  t.after(() => ns.signal("SIGCONT")); // runs first: a stopped server cannot stop
-  const service = await Service.start(ns.url, { OFA_WORKERS: "2", OFA_DRAIN_GRACE_MS: String(GRACE_MS), OFA_CACHE_TTL_MS: "0" });
+  t.after(async () => {
+    ns.signal("SIGCONT"); // a stopped server would only stop by SIGKILL
+    await ns.stop();
+  });
+  const env = { OFA_ACK_WAIT_MS: "3000", OFA_CACHE_TTL_MS: "0" }; // a short lease: what the frozen broker kept is redelivered soon
+  const service = await Service.start(ns.url, { ...env, OFA_WORKERS: "2", OFA_DRAIN_GRACE_MS: String(GRACE_MS) });
   t.after(() => service.stop());
   await service.waitReady();
   const workers = (await service.status()).workers.map((w) => w.pid);
@@ -47,7 +50,7 @@ test("fault - a broker that stops answering (SIGSTOP) does not hold serve: SIGTE
 
   // The broker recovers; what the first serve could not finish is answered by the next one.
   ns.signal("SIGCONT");
-  const next = await Service.start(ns.url, { OFA_CACHE_TTL_MS: "0" });
+  const next = await Service.start(ns.url, env);
   t.after(() => next.stop());
   const outcomes = await settled;
   assert.deepEqual(outcomes.filter((o) => o.status === "rejected").map((o) => String((o as PromiseRejectedResult).reason)), [], "every request answered");
