@@ -234,7 +234,7 @@ export class Supervisor {
     await this.pool.drain(left(graceEndsAt), WORKER_KILL_MARGIN_MS);
     if (this.mover) await within(this.mover.stop(), Math.min(CLOSE_STEP_MS, left(endsAt)));
     if (this.admin) await within(this.admin.close(), Math.min(CLOSE_STEP_MS, left(endsAt)));
-    if (!(await within(this.nc.drain(), Math.min(CLOSE_STEP_MS, left(endsAt))))) await this.nc.close().catch(() => undefined);
+    if (!(await within(this.nc.drain(), Math.min(CLOSE_STEP_MS, left(endsAt))))) void this.nc.close().catch(() => undefined);
     if (this.broker) await within(this.broker.stop(), left(endsAt + CLOSE_STEP_MS / 2));
     this.logger.info("stopped");
   }
