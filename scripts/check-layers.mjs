@@ -7,9 +7,10 @@ import { dirname, join, normalize, relative, sep } from "node:path";
 // ---- The map (data). A layer is a folder of src/ (src/main.ts is "main") or a top-level folder outside it.
 // `uses`: layers it may import. `lazy`: layers it may reach only through `import()` or `import type` (erased by type
 // stripping, so nothing is loaded before the subcommand runs). `files`: single files of other layers it may import.
-const SRC_LAYERS = ["protocol", "errors", "log", "metrics", "config", "ipc", "nats", "broker", "model", "admin", "client", "consumer", "supervisor", "main"];
+const SRC_LAYERS = ["protocol", "runtime", "errors", "log", "metrics", "config", "ipc", "nats", "broker", "model", "admin", "client", "consumer", "supervisor", "main"];
 const LAYERS = {
   protocol: { uses: [] }, // the wire contract: subjects, buckets, schemas, error catalogue, version
+  runtime: { uses: [] }, // process-level helpers: shutdown bounds, promises with a deadline
   errors: { uses: [] }, // one classifier per library (nats.js, sharp, onnxruntime)
   log: { uses: [] },
   metrics: { uses: [] },
@@ -20,11 +21,11 @@ const LAYERS = {
   model: { uses: ["protocol", "config", "log", "errors"] },
   admin: { uses: ["protocol", "log", "metrics"] },
   client: { uses: ["protocol", "config", "nats", "errors"] },
-  consumer: { uses: ["protocol", "config", "log", "metrics", "model", "nats", "ipc", "errors"] },
-  supervisor: { uses: ["protocol", "config", "log", "metrics", "model", "nats", "ipc", "errors", "admin", "broker"] },
+  consumer: { uses: ["protocol", "config", "log", "metrics", "model", "nats", "ipc", "errors", "runtime"] },
+  supervisor: { uses: ["protocol", "config", "log", "metrics", "model", "nats", "ipc", "errors", "admin", "broker", "runtime"] },
   // The CLI root loads only config at start; every subcommand is imported when it runs. `ofa-entail loadgen` is the
   // one allowed way from src/ into loadgen/: lazy, so a production image may leave loadgen/ out unless it runs it.
-  main: { uses: ["config", "protocol"], lazy: ["log", "client", "supervisor", "loadgen"] },
+  main: { uses: ["config", "protocol", "runtime"], lazy: ["log", "client", "supervisor", "loadgen"] },
   // Outside src/: the load generator talks to the service like any client.
   loadgen: { uses: ["client", "protocol"] },
   // The benchmark measures the service's parts. It starts its throwaway nats-servers with the test harness's launcher

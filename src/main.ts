@@ -7,6 +7,7 @@ import { Command, Option } from "commander";
 import { loadConfig, ConfigError, SETTINGS, type FlagValues } from "./config/index.ts";
 import type { ClassifyCliOptions } from "./client/cli.ts";
 import { VERSION } from "./protocol/version.ts";
+import { SHUTDOWN_MARGIN_MS } from "./runtime/bounds.ts";
 
 const program = new Command("ofa-entail").description("Visual entailment (OFA) behind NATS JetStream").version(VERSION);
 
@@ -61,6 +62,8 @@ withSettings(program.command("serve").description("run the supervisor, its worke
       return exitAfterFlush(logger, 130);
     }
     logger.info({ signal: sig }, "signal received");
+    // Whatever the broker does, serve is gone within the grace + a fixed margin of this first signal.
+    setTimeout(() => (supervisor.forceExit(), exitAfterFlush(logger, 1)), config.drainGraceMs + SHUTDOWN_MARGIN_MS - 1_000).unref(); // exitAfterFlush takes ≤ 1 s
     void supervisor.shutdown().then(() => exitAfterFlush(logger, 0));
   };
   process.on("SIGTERM", onSignal);

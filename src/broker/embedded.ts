@@ -55,7 +55,8 @@ export class EmbeddedBroker {
     await mkdir(join(dir, "jetstream"), { recursive: true });
     const configPath = join(dir, "nats-server.conf");
     await writeFile(configPath, embeddedConfig(host, port, join(dir, "jetstream"), supportsSyncInterval(binary)));
-    const child = spawn(binary, ["-c", configPath], { stdio: ["ignore", "ignore", "pipe"] });
+    const [command, args] = tiedToParent(binary, ["-c", configPath]);
+    const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr?.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     const deadline = Date.now() + START_TIMEOUT_MS;
@@ -73,6 +74,11 @@ export class EmbeddedBroker {
     return this.child.pid;
   }
 
+  /** Asks the server to stop without waiting (the last resort of a shutdown that ran out of time). */
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill("SIGTERM");
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode !== null) return;
     const exited = new Promise((r) => this.child.once("exit", r));
@@ -80,6 +86,19 @@ export class EmbeddedBroker {
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
     if (this.child.exitCode === null) this.child.kill("SIGKILL");
   }
+}
+
+const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
+
+/**
+ * The embedded server must not outlive `serve`, even one killed with SIGKILL (nothing in serve runs then). On Linux,
+ * util-linux's setpriv sets the kernel's parent-death signal and execs the server in its place (same pid): the kernel
+ * sends it SIGTERM, a clean shutdown, when serve dies. Elsewhere, a shell watcher polls serve's pid once a second.
+ */
+export function tiedToParent(binary: string, args: readonly string[]): [string, string[]] {
+  if (process.platform === "linux" && SETPRIV) return [SETPRIV, ["--pdeathsig", "SIGTERM", "--", binary, ...args]];
+  const script = `"$@" & child=$!; trap 'kill -TERM $child 2>/dev/null' TERM INT; while kill -0 ${process.pid} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done; kill -TERM $child 2>/dev/null; wait $child`;
+  return ["/bin/sh", ["-c", script, "nats-server-watch", binary, ...args]];
 }
 
 /** `sync_interval` exists from nats-server 2.10; Debian 12's 2.9.10 refuses to start with it. */

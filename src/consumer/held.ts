@@ -49,6 +49,17 @@ export class HeldSet {
     for (const job of this.jobs) job.msg.working();
   }
 
+  /** Hands every held request back to JetStream for immediate redelivery (best effort: the broker may be gone). */
+  handBack(): void {
+    for (const job of this.jobs) {
+      try {
+        job.msg.nak();
+      } catch {
+        // connection closed: the ack wait redelivers it
+      }
+    }
+  }
+
   /** Resolves true once nothing is held, or false after timeoutMs. */
   async waitEmpty(timeoutMs: number): Promise<boolean> {
     if (this.jobs.size === 0) return true;

@@ -1,7 +1,8 @@
 /**
  * Entry of a worker process (forked by the supervisor): waits for its config over IPC, connects to NATS,
- * opens the model (in its own thread), consumes, and answers the supervisor (metrics, drain).
- * SIGTERM/SIGINT reaching a worker directly (Ctrl-C hits the whole process group) also drain it.
+ * opens the model (in its own thread), consumes, and answers the supervisor (metrics, drain, heartbeats).
+ * SIGTERM/SIGINT reaching a worker directly (Ctrl-C hits the whole process group) also drain it, and so does the
+ * supervisor going away (parent-watch.ts): a worker never outlives its supervisor by more than the drain grace.
  */
 import { Registry } from "prom-client";
 import type { Config } from "../config/index.ts";
@@ -9,17 +10,18 @@ import { createLogger, exitAfterFlush, type Logger } from "../log/logger.ts";
 import { collectProcessMetrics, createWorkerMetrics } from "../metrics/definitions.ts";
 import { Model } from "../model/index.ts";
 import { isPermanentStartError } from "../model/providers.ts";
-import type { FromWorker, ToWorker } from "../ipc/messages.ts";
+import type { ToWorker } from "../ipc/messages.ts";
+import { CLOSE_STEP_MS, WORKER_EXIT_MARGIN_MS } from "../runtime/bounds.ts";
+import { within } from "../runtime/within.ts";
 import { VerdictCache } from "./cache.ts";
 import { connectNats } from "../nats/connect.ts";
+import { heartbeatEveryMs, sendToSupervisor as send, startHeartbeats, watchParent } from "./parent-watch.ts";
 import { EntailmentConsumer, consumerSettings } from "./worker.ts";
 
-function send(message: FromWorker): void {
-  process.send?.(message);
-}
+/** Set once the worker consumes; before that a stop has nothing to hand back and exits at once. */
+let drainWorker: ((graceMs: number) => Promise<void>) | undefined;
 
-async function run(config: Config, workerId: number): Promise<void> {
-  const logger = createLogger(config.logLevel, { component: "worker", worker: workerId });
+async function run(config: Config, workerId: number, logger: Logger): Promise<void> {
   const registry = new Registry();
   const metrics = createWorkerMetrics(registry);
   collectProcessMetrics(registry);
@@ -45,16 +47,20 @@ async function run(config: Config, workerId: number): Promise<void> {
     metrics,
     settings: consumerSettings(config, workerId),
   });
-  const drain = async (graceMs: number) => {
-    const leftover = await consumer.drain(graceMs);
-    logger.info({ leftover }, "drained");
-    await nc.drain().catch(() => undefined); // flushes acks and publishes before closing
-    await model.close();
-    send({ kind: "drained", leftover });
-    exitAfterFlush(logger, 0);
-  };
+  let draining: Promise<void> | undefined;
+  drainWorker = (graceMs) =>
+    (draining ??= (async () => {
+      // The grace runs from now, whatever the broker does: a wedged broker must not hold this process past it.
+      setTimeout(() => process.exit(1), graceMs + WORKER_EXIT_MARGIN_MS).unref();
+      const leftover = await consumer.drain(graceMs);
+      logger.info({ leftover }, "drained");
+      await within(nc.drain(), CLOSE_STEP_MS); // flushes acks and publishes before closing
+      await within(model.close(), CLOSE_STEP_MS);
+      send({ kind: "drained", leftover });
+      exitAfterFlush(logger, 0);
+    })());
   process.on("message", (m: ToWorker) => {
-    if (m.kind === "drain") void drain(m.graceMs);
+    if (m.kind === "drain") void drainWorker?.(m.graceMs);
     if (m.kind === "metrics-request") {
       const depths = consumer.queueDepths;
       metrics.preprocessQueue.set(depths.preprocessing);
@@ -64,10 +70,15 @@ async function run(config: Config, workerId: number): Promise<void> {
       );
     }
   });
-  for (const sig of ["SIGTERM", "SIGINT"] as const) process.on(sig, () => void drain(config.drainGraceMs));
   await consumer.start();
   send({ kind: "ready", model: model.info });
   logger.info({ capacity: consumer.capacity }, "consuming");
+}
+
+/** Stops the worker: drains what it holds when it consumes, else exits at once. */
+function stop(graceMs: number, logger: Logger): void {
+  if (drainWorker) void drainWorker(graceMs);
+  else exitAfterFlush(logger, 0);
 }
 
 async function watchConnection(status: AsyncIterable<{ type: string }>, set: (up: boolean) => void, logger: Logger): Promise<void> {
@@ -80,9 +91,16 @@ async function watchConnection(status: AsyncIterable<{ type: string }>, set: (up
 
 process.once("message", (m: ToWorker) => {
   if (m.kind !== "init") return;
-  run(m.config, m.workerId).catch((err: unknown) => {
+  const { config, workerId } = m;
+  const logger = createLogger(config.logLevel, { component: "worker", worker: workerId });
+  startHeartbeats(heartbeatEveryMs(config.workerSilenceMs));
+  watchParent((reason) => {
+    logger.warn({ reason, graceMs: config.drainGraceMs }, "supervisor gone: draining and exiting");
+    stop(config.drainGraceMs, logger);
+  });
+  for (const sig of ["SIGTERM", "SIGINT"] as const) process.on(sig, () => stop(config.drainGraceMs, logger));
+  run(config, workerId, logger).catch((err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
-    const logger = createLogger("error", { component: "worker", worker: m.workerId });
     const permanent = isPermanentStartError(err);
     if (!permanent) logger.fatal({ err }, "worker failed to start"); // a permanent one is logged once, by the supervisor
     send({ kind: "fatal", message, permanent });

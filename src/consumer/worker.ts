@@ -11,6 +11,7 @@ import type { Logger } from "../log/logger.ts";
 import type { WorkerMetrics } from "../metrics/definitions.ts";
 import type { AnswerScores, Model } from "../model/index.ts";
 import { ErrorCode, LANES, STREAMS, VerdictError, consumerName, errorVerdict, type Lane, type OkVerdict, type RequestLimits } from "../protocol/index.ts";
+import { within } from "../runtime/within.ts";
 import { admit, isExpired, type AdmissionDeps } from "./admission.ts";
 import { batchDueInMs, ReadyQueue } from "./batcher.ts";
 import type { VerdictCache } from "./cache.ts";
@@ -297,12 +298,17 @@ export class EntailmentConsumer {
 
   private async doDrain(graceMs: number): Promise<number> {
     this.state = "draining";
-    await Promise.all(this.pullers.map((p) => p.stop()));
-    const emptied = await this.held.waitEmpty(graceMs);
+    // The grace counts from here: stopping the pullers (a fetch with a wedged broker can hang) spends it too.
+    const graceEndsAt = Date.now() + graceMs;
+    await within(Promise.all(this.pullers.map((p) => p.stop())), graceMs);
+    const emptied = await this.held.waitEmpty(Math.max(0, graceEndsAt - Date.now()));
     this.held.stopHeartbeats();
     clearTimeout(this.batchTimer);
     this.state = "closed";
-    return emptied ? 0 : this.held.size;
+    if (emptied) return 0;
+    const leftover = this.held.size;
+    this.held.handBack(); // nak: another worker gets them now rather than after the ack wait
+    return leftover;
   }
 
   get heldCount(): number {

@@ -15,4 +15,6 @@ export type FromWorker =
   | { kind: "metrics"; id: number; metrics: WorkerMetricsSnapshot; held: number; state: string }
   | { kind: "drained"; leftover: number }
   /** permanent: a start-up failure a restart cannot heal (e.g. the execution provider is not installed). */
-  | { kind: "fatal"; message: string; permanent?: boolean };
+  | { kind: "fatal"; message: string; permanent?: boolean }
+  /** Sent every second or so from the worker's event loop: silence means it is frozen or wedged. */
+  | { kind: "heartbeat" };

@@ -44,6 +44,8 @@ export function createSupervisorMetrics(registry: Registry) {
     modelInfo: new Gauge({ name: "ofa_model_info", help: "the model being served (value 1)", labelNames: ["name", "version"] as const, registers, aggregator: "max" }),
     deadLetters: new Counter({ name: "ofa_dead_letters_total", help: "requests written to the dead-letter stream, by code", labelNames: ["code"] as const, registers, aggregator: "sum" }),
     natsConnected: new Gauge({ name: "ofa_nats_connected", help: "1 while the process is connected to NATS", registers, aggregator: "min" }),
+    workersUnresponsive: new Gauge({ name: "ofa_workers_unresponsive", help: "worker processes silent for longer than OFA_WORKER_SILENCE_MS (no heartbeat)", registers, aggregator: "sum" }),
+    staleRequestsRemoved: new Counter({ name: "ofa_stale_requests_removed_total", help: "answered requests found in the request stream below every consumer's ack floor (left by a broker crash) and removed", registers, aggregator: "sum" }),
   };
 }
 export type SupervisorMetrics = ReturnType<typeof createSupervisorMetrics>;

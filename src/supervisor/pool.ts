@@ -9,6 +9,7 @@ import type { Logger } from "../log/logger.ts";
 import type { ModelInfo } from "../protocol/verdict.ts";
 import { restartDelayMs, STABLE_AFTER_MS } from "./backoff.ts";
 import type { FromWorker, ToWorker, WorkerMetricsSnapshot } from "../ipc/messages.ts";
+import { judgeSilence, silenceCheckEveryMs } from "./silence.ts";
 
 const WORKER_ENTRY = fileURLToPath(new URL("../consumer/main.ts", import.meta.url));
 const METRICS_TIMEOUT_MS = 2_000;
@@ -27,6 +28,9 @@ export interface WorkerView {
   readonly held: number;
   readonly startedAt: string;
   readonly failure?: string;
+  /** False while the worker has not heartbeated for longer than OFA_WORKER_SILENCE_MS. */
+  readonly responsive: boolean;
+  readonly silentForMs: number;
 }
 
 interface WorkerSlot {
@@ -40,6 +44,9 @@ interface WorkerSlot {
   startedAtMs: number;
   restartTimer: NodeJS.Timeout | undefined;
   failure?: string;
+  /** When the worker last said anything over IPC (heartbeats included); undefined until it first does. */
+  lastHeardAtMs: number | undefined;
+  silent: boolean;
 }
 
 export class WorkerPool {
@@ -47,6 +54,7 @@ export class WorkerPool {
   private draining = false;
   private nextRequest = 1;
   private readonly metricWaiters = new Map<number, (m: WorkerMetricsSnapshot) => void>();
+  private silenceTimer: NodeJS.Timeout | undefined;
 
   private config: Config;
   private readonly size: number;
@@ -69,15 +77,36 @@ export class WorkerPool {
 
   start(): void {
     for (let id = 1; id <= this.size; id++) {
-      const slot: WorkerSlot = { id, child: undefined, state: "starting", restarts: 0, consecutiveCrashes: 0, model: undefined, held: 0, startedAtMs: 0, restartTimer: undefined };
+      const slot: WorkerSlot = { id, child: undefined, state: "starting", restarts: 0, consecutiveCrashes: 0, model: undefined, held: 0, startedAtMs: 0, restartTimer: undefined, lastHeardAtMs: undefined, silent: false };
       this.slots.push(slot);
       this.spawn(slot);
+    }
+    this.silenceTimer = setInterval(() => this.checkSilence(), silenceCheckEveryMs(this.config.workerSilenceMs));
+    this.silenceTimer.unref();
+  }
+
+  /** Reports workers that stopped heartbeating, and replaces (SIGKILL, then the usual restart) those that stay silent. */
+  private checkSilence(): void {
+    const bound = this.config.workerSilenceMs;
+    for (const slot of this.slots) {
+      if (!slot.child || slot.state === "exited" || slot.state === "draining") continue;
+      const judged = judgeSilence(slot.lastHeardAtMs, Date.now(), bound);
+      if (judged !== "heard" && !slot.silent) {
+        slot.silent = true;
+        this.logger.warn({ worker: slot.id, pid: slot.child.pid, silentForMs: Date.now() - slot.lastHeardAtMs! }, "worker unresponsive: no heartbeat");
+        this.onChange();
+      }
+      if (judged === "replace") {
+        this.logger.error({ worker: slot.id, pid: slot.child.pid }, "worker stayed silent; killing and replacing it (its requests will be redelivered)");
+        slot.lastHeardAtMs = undefined; // one kill per silence
+        slot.child.kill("SIGKILL");
+      }
     }
   }
 
   private spawn(slot: WorkerSlot): void {
     const child = this.forkWorker(slot.id, this.config);
-    Object.assign(slot, { child, state: "starting", model: undefined, held: 0, startedAtMs: Date.now() });
+    Object.assign(slot, { child, state: "starting", model: undefined, held: 0, startedAtMs: Date.now(), lastHeardAtMs: undefined, silent: false });
     child.on("message", (m: FromWorker) => this.onMessage(slot, m));
     child.on("exit", (code, signal) => this.onExit(slot, child, code, signal));
     this.logger.info({ worker: slot.id, pid: child.pid }, "worker started");
@@ -102,7 +131,7 @@ export class WorkerPool {
       if (!candidate.ok) return candidate;
       model = candidate.model;
       const old = slot.child;
-      Object.assign(slot, { child: candidate.child, state: "ready", model, held: 0, startedAtMs: Date.now(), consecutiveCrashes: 0, failure: undefined });
+      Object.assign(slot, { child: candidate.child, state: "ready", model, held: 0, startedAtMs: Date.now(), consecutiveCrashes: 0, failure: undefined, lastHeardAtMs: Date.now(), silent: false });
       candidate.child.on("message", (m: FromWorker) => this.onMessage(slot, m));
       candidate.child.on("exit", (code, signal) => this.onExit(slot, candidate.child, code, signal));
       if (old) await this.retire(old);
@@ -138,6 +167,12 @@ export class WorkerPool {
   }
 
   private onMessage(slot: WorkerSlot, m: FromWorker): void {
+    slot.lastHeardAtMs = Date.now();
+    if (slot.silent) {
+      slot.silent = false;
+      this.logger.info({ worker: slot.id }, "worker responsive again");
+      this.onChange();
+    }
     if (m.kind === "ready") {
       slot.state = this.draining ? "draining" : "ready";
       slot.model = m.model;
@@ -180,7 +215,8 @@ export class WorkerPool {
 
   /** Every live worker's metrics; a worker that does not answer in time is left out of this scrape. */
   async collectMetrics(): Promise<WorkerMetricsSnapshot[]> {
-    const live = this.slots.filter((s) => s.child && s.state !== "exited" && s.child.connected);
+    // A silent worker would not answer either: asking it would only hold the scrape for the timeout.
+    const live = this.slots.filter((s) => s.child && s.state !== "exited" && s.child.connected && !s.silent);
     const answers = live.map((slot) => {
       const id = this.nextRequest++;
       return new Promise<WorkerMetricsSnapshot | undefined>((resolve) => {
@@ -195,6 +231,7 @@ export class WorkerPool {
   /** Tells every worker to drain; kills those still running after graceMs + forceMs. */
   async drain(graceMs: number, forceMs: number): Promise<void> {
     this.draining = true;
+    clearInterval(this.silenceTimer);
     const live = this.slots.filter((s) => s.child && s.state !== "exited");
     for (const slot of this.slots) clearTimeout(slot.restartTimer);
     await Promise.all(live.map((slot) => this.drainOne(slot, graceMs, forceMs)));
@@ -218,6 +255,7 @@ export class WorkerPool {
   /** Kills every worker at once (second signal). */
   killAll(): void {
     this.draining = true;
+    clearInterval(this.silenceTimer);
     for (const slot of this.slots) {
       clearTimeout(slot.restartTimer);
       slot.child?.kill("SIGKILL");
@@ -234,6 +272,8 @@ export class WorkerPool {
       held: s.held,
       startedAt: new Date(s.startedAtMs).toISOString(),
       ...(s.failure === undefined ? {} : { failure: s.failure }),
+      responsive: !s.silent,
+      silentForMs: s.lastHeardAtMs === undefined ? 0 : Math.max(0, Date.now() - s.lastHeardAtMs),
     }));
   }
 }

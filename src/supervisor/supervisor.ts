@@ -21,9 +21,11 @@ import { chooseLayout } from "./layout.ts";
 import { modelDefaults, sizeDecodePool } from "./model-defaults.ts";
 import { WorkerPool } from "./pool.ts";
 import { provision } from "./provision.ts";
+import { StaleRequestSweeper, settledUpTo } from "./stale-requests.ts";
+import { CLOSE_STEP_MS, SHUTDOWN_MARGIN_MS, WORKER_KILL_MARGIN_MS } from "../runtime/bounds.ts";
+import { within } from "../runtime/within.ts";
 
 const CONSUMER_POLL_MS = 2_000;
-const FORCE_MS = 5_000;
 export { VERSION } from "../protocol/version.ts";
 import { VERSION } from "../protocol/version.ts";
 
@@ -44,6 +46,7 @@ export class Supervisor {
   private admin: FastifyInstance | undefined;
   private mover: DeadLetterMover | undefined;
   private frontDoor: Awaited<ReturnType<typeof startFrontDoor>> | undefined;
+  private sweeper: StaleRequestSweeper | undefined;
   private stopped: Promise<void> | undefined;
   readonly startedAt = new Date();
   adminAddress = "";
@@ -103,6 +106,7 @@ export class Supervisor {
     this.mover = new DeadLetterMover(this.nc, this.logger, (code) => this.metrics.deadLetters.inc({ code }));
     await this.mover.start().catch((err: unknown) => this.logger.error({ err }, "dead-letter mover not started"));
     const jsm = await jetstreamManager(this.nc);
+    this.sweeper = new StaleRequestSweeper(jsm, this.logger, (n) => this.metrics.staleRequestsRemoved.inc(n));
     await this.pollConsumers(jsm);
     this.pollTimer = setInterval(() => void this.pollConsumers(jsm), CONSUMER_POLL_MS);
     this.pool.start();
@@ -126,9 +130,11 @@ export class Supervisor {
   }
 
   private async pollConsumers(jsm: JetStreamManager): Promise<void> {
+    const ackFloors: number[] = [];
     for (const lane of LANES) {
       try {
         const info = await jsm.consumers.info(STREAMS.requests, consumerName(lane));
+        ackFloors.push(settledUpTo(info));
         this.lanes.set(lane, { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered, waiting: info.num_waiting });
         this.metrics.pending.set({ lane }, info.num_pending);
         this.metrics.ackPending.set({ lane }, info.num_ack_pending);
@@ -136,12 +142,16 @@ export class Supervisor {
         this.lanes.delete(lane);
       }
     }
+    if (ackFloors.length === LANES.length && !this.draining) {
+      await this.sweeper?.sweep(Math.min(...ackFloors)).catch((err: unknown) => this.logger.warn({ err }, "stale request sweep failed; retrying on the next poll"));
+    }
   }
 
   private refreshWorkerGauges(): void {
     const workers = this.pool.view();
     this.metrics.workersReady.set(workers.filter((w) => w.state === "ready").length);
     this.metrics.workersFailed.set(workers.filter((w) => w.state === "failed").length);
+    this.metrics.workersUnresponsive.set(workers.filter((w) => w.state !== "exited" && !w.responsive).length);
     const model = workers.find((w) => w.model)?.model;
     if (model) {
       this.metrics.modelInfo.reset();
@@ -175,8 +185,14 @@ export class Supervisor {
     const unbound = LANES.filter((l) => !this.lanes.has(l));
     if (unbound.length > 0) reasons.push(`request consumers not bound: ${unbound.map(consumerName).join(", ")}`);
     const workers = this.pool.view();
-    const failures = new Set(workers.flatMap((w) => (w.failure === undefined ? [] : [w.failure])));
-    if (!workers.some((w) => w.state === "ready")) reasons.push(...failures, ...(failures.size ? [] : ["no worker has a model loaded yet"]));
+    const ready = workers.filter((w) => w.state === "ready");
+    if (ready.length === 0) {
+      const failures = new Set(workers.flatMap((w) => (w.failure === undefined ? [] : [w.failure])));
+      reasons.push(...failures, ...(failures.size ? [] : ["no worker has a model loaded yet"]));
+    } else if (!ready.some((w) => w.responsive)) {
+      const silent = ready.map((w) => `w${w.id} silent for ${w.silentForMs} ms`).join(", ");
+      reasons.push(`no worker responsive (no heartbeat for over ${this.config.workerSilenceMs} ms: ${silent})`);
+    }
     return { ready: reasons.length === 0, reasons };
   }
 
@@ -220,23 +236,31 @@ export class Supervisor {
     return this.stopped;
   }
 
+  /**
+   * The grace counts from the signal, and every step that talks to the broker is bounded: with the broker wedged or
+   * gone this still ends within the grace + SHUTDOWN_MARGIN_MS (src/runtime/bounds.ts).
+   */
   private async doShutdown(): Promise<void> {
     this.draining = true;
+    const graceEndsAt = Date.now() + this.config.drainGraceMs;
+    const endsAt = graceEndsAt + SHUTDOWN_MARGIN_MS - 3 * CLOSE_STEP_MS / 2; // leaves room for the broker and the log flush
+    const left = (until: number) => Math.max(0, until - Date.now());
     this.logger.info({ graceMs: this.config.drainGraceMs }, "draining");
     clearInterval(this.pollTimer);
-    await this.frontDoor?.stop().catch(() => undefined); // stop taking core requests first
-    await this.pool.drain(this.config.drainGraceMs, FORCE_MS);
-    await this.mover?.stop();
-    await this.admin?.close();
-    await this.nc.drain().catch(() => undefined);
-    await this.broker?.stop();
+    if (this.frontDoor) await within(this.frontDoor.stop(), Math.min(CLOSE_STEP_MS, left(graceEndsAt))); // stop taking core requests first
+    await this.pool.drain(left(graceEndsAt), WORKER_KILL_MARGIN_MS);
+    if (this.mover) await within(this.mover.stop(), Math.min(CLOSE_STEP_MS, left(endsAt)));
+    if (this.admin) await within(this.admin.close(), Math.min(CLOSE_STEP_MS, left(endsAt)));
+    if (!(await within(this.nc.drain(), Math.min(CLOSE_STEP_MS, left(endsAt))))) void this.nc.close().catch(() => undefined);
+    if (this.broker) await within(this.broker.stop(), left(endsAt + CLOSE_STEP_MS / 2));
     this.logger.info("stopped");
   }
 
-  /** Second signal: no more waiting. */
+  /** Second signal, or the shutdown ran past its bound: no more waiting. */
   forceExit(): void {
     this.pool.killAll();
-    this.logger.warn("second signal: exiting now");
+    this.broker?.kill();
+    this.logger.warn("exiting now");
   }
 }
 

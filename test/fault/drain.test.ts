@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
 import { OfaClient } from "../../src/client/index.ts";
 import type { Verdict } from "../../src/protocol/index.ts";
+import { SHUTDOWN_MARGIN_MS } from "../../src/runtime/bounds.ts";
 import { NatsServer } from "../harness/nats-server.ts";
 import { Service } from "../harness/service.ts";
 import { countIds, jpeg, readVerdictStream } from "../harness/requests.ts";
@@ -31,7 +32,7 @@ test("fault - SIGTERM under load: the service drains and exits within its grace 
   const exit = await first.waitExit();
   const tookMs = Date.now() - signalledAt;
   assert.equal(exit.code, 0, "clean exit");
-  assert.ok(tookMs < GRACE_MS + 5_000, `exited in ${tookMs} ms`);
+  assert.ok(tookMs < GRACE_MS + SHUTDOWN_MARGIN_MS + 3_000, `exited in ${tookMs} ms`); // + 3 s: a loaded machine runs timers late
   assert.ok(first.lines.some((l) => l.msg === "draining"));
 
   // What was not served before the drain waits in the stream for the next instance.

@@ -126,6 +126,13 @@ export class NatsServer {
     return (await res.json()) as Record<string, unknown>;
   }
 
+  /** The names of the server's client connections (its /connz monitoring endpoint). */
+  async connectionNames(): Promise<string[]> {
+    const res = await fetch(`http://127.0.0.1:${this.monitorPort}/connz?limit=4096`);
+    const body = (await res.json()) as { connections?: Array<{ name?: string }> };
+    return (body.connections ?? []).map((c) => c.name ?? "");
+  }
+
   /** Stops the server and removes its temp dir (store included). */
   async stop(): Promise<void> {
     await this.halt();

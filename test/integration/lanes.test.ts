@@ -6,7 +6,7 @@ import { jpeg } from "../harness/requests.ts";
 import { until } from "../harness/wait.ts";
 
 test("lanes - interactive requests are served before a bulk backlog, and the backlog is still served", async (t) => {
-  const { service, nc, client } = await startStack(t, { OFA_MAX_BATCH: "4", OFA_CACHE_TTL_MS: "0" });
+  const { service, nc, client } = await startStack(t, { OFA_MAX_BATCH: "4", OFA_CACHE_TTL_MS: "0", OFA_WORKER_SILENCE_MS: "120000" });
   const image = await jpeg(640, 480, 8);
 
   // Build a bulk backlog first, then add interactive requests behind it, while the worker is frozen.
