@@ -9,7 +9,8 @@ import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManag
 import type { Logger } from "../log/logger.ts";
 import { VerdictPublisher } from "../consumer/publish.ts";
 import { jobFromMessage } from "../consumer/job.ts";
-import { ErrorCode, Header, Lane, STREAMS, errorVerdict, type Lane as LaneT } from "../protocol/index.ts";
+import { isTransient, settleAfterPublish } from "../consumer/settle.ts";
+import { ErrorCode, Lane, STREAMS, errorVerdict, type Lane as LaneT } from "../protocol/index.ts";
 
 const MOVER = "ofa-ve-dead-letter-mover";
 
@@ -24,11 +25,17 @@ export class DeadLetterMover {
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
 
-  constructor(
-    private readonly nc: NatsConnection,
-    private readonly logger: Logger,
-    private readonly onDeadLetter: (code: string) => void,
-  ) {}
+  private readonly nc: NatsConnection;
+  private readonly logger: Logger;
+  private readonly onDeadLetter: (code: string) => void;
+  private readonly replySubjects: readonly string[];
+
+  constructor(nc: NatsConnection, logger: Logger, onDeadLetter: (code: string) => void, replySubjects: readonly string[]) {
+    this.nc = nc;
+    this.logger = logger;
+    this.onDeadLetter = onDeadLetter;
+    this.replySubjects = replySubjects;
+  }
 
   async start(): Promise<void> {
     const js = jetstream(this.nc);
@@ -54,18 +61,28 @@ export class DeadLetterMover {
           headers: stored.header,
           info: { streamSequence: stored.seq, deliveryCount: event.deliveries, timestampNanos: stored.time.getTime() * 1e6 },
         } as unknown as JsMsg;
-        const job = jobFromMessage(asDelivered, lane, Date.now());
+        // The same checks as a worker's: a reply subject off the allow-list is not published to, a bad id not used.
+        const job = jobFromMessage(asDelivered, lane, Date.now(), this.replySubjects);
         const reason = `no worker answered after ${event.deliveries} deliveries (consumer ${event.consumer}); the last holder died, hung or kept failing`;
-        await publisher.publish(job, errorVerdict(job.id, ErrorCode.MAX_DELIVERIES, reason, { deliveries: event.deliveries }));
-        await publisher.deadLetter(job, ErrorCode.MAX_DELIVERIES, reason);
+        const term = { kind: "term" as const, code: ErrorCode.MAX_DELIVERIES, message: reason, deadLetter: true };
+        const after = settleAfterPublish(term, await publisher.publish(job, errorVerdict(job.id, ErrorCode.MAX_DELIVERIES, reason, { deliveries: event.deliveries })));
+        if (after.deadLetter) {
+          await publisher.deadLetter(job, after.code, after.message);
+          this.onDeadLetter(after.code);
+        }
         await jsm.streams.deleteMessage(event.stream, event.stream_seq, false).catch(() => false);
-        this.onDeadLetter(ErrorCode.MAX_DELIVERIES);
-        this.logger.warn({ reqId: job.id, seq: event.stream_seq, deliveries: event.deliveries, replyTo: stored.header?.get(Header.ReplyTo) ? "set" : "none" }, "request moved to dead letters");
+        this.logger.warn({ reqId: job.id, seq: event.stream_seq, deliveries: event.deliveries, code: after.code, replyTo: job.replyTo ? "set" : "none" }, "request moved to dead letters");
       }
       advisory.ack();
     } catch (err) {
-      this.logger.error({ err }, "dead-letter move failed; will retry");
-      advisory.nak(1_000);
+      // Only a broker failure is worth another try; anything else would fail the same way on every redelivery.
+      if (isTransient(err)) {
+        this.logger.error({ err }, "dead-letter move failed; will retry");
+        advisory.nak(1_000);
+      } else {
+        this.logger.error({ err, advisory: advisory.seq }, "dead-letter move failed for good; advisory dropped");
+        advisory.term();
+      }
     }
   }
 
