@@ -104,6 +104,8 @@ describe("security - trust boundary (issue 10)", () => {
     assert.equal((await service.get("/readyz")).status, 200);
     const { workers } = await service.status();
     assert.deepEqual(workers.map((w) => [w.pid, w.restarts]), [[workerPid, 0]], "the same worker, never restarted");
+    // Issue 10 saw the broker drop the worker's connection on a 5000-character subject ("maximum control line").
+    assert.deepEqual(service.lines.filter((l) => l.msg === "NATS connection changed"), [], "no connection was dropped");
     const v = await client.send({ image, text: `still serving ${Date.now()}`, timeoutMs: WAIT_MS });
     assert.equal(v.ok, true);
   }
