@@ -11,7 +11,7 @@ const SRC_LAYERS = ["protocol", "runtime", "errors", "log", "metrics", "config",
 const LAYERS = {
   protocol: { uses: [] }, // the wire contract: subjects, buckets, schemas, error catalogue, version
   runtime: { uses: [] }, // process-level helpers: shutdown bounds, promises with a deadline
-  errors: { uses: [] }, // one classifier per library (nats.js, sharp, onnxruntime)
+  errors: { uses: ["protocol"] }, // one classifier per library (nats.js, sharp, onnxruntime)
   log: { uses: [] },
   metrics: { uses: [] },
   config: { uses: ["protocol"] },
@@ -22,7 +22,8 @@ const LAYERS = {
   admin: { uses: ["protocol", "log", "metrics"] },
   client: { uses: ["protocol", "config", "nats", "errors"] },
   consumer: { uses: ["protocol", "config", "log", "metrics", "model", "nats", "ipc", "errors", "runtime"] },
-  supervisor: { uses: ["protocol", "config", "log", "metrics", "model", "nats", "ipc", "errors", "admin", "broker", "runtime"] },
+  // The dead-letter mover settles what it answers with the workers' one retry policy (a pure module).
+  supervisor: { uses: ["protocol", "config", "log", "metrics", "model", "nats", "ipc", "errors", "admin", "broker", "runtime"], files: ["src/consumer/settle.ts"] },
   // The CLI root loads only config at start; every subcommand is imported when it runs. `ofa-entail loadgen` is the
   // one allowed way from src/ into loadgen/: lazy, so a production image may leave loadgen/ out unless it runs it.
   main: { uses: ["config", "protocol", "runtime"], lazy: ["log", "client", "supervisor", "loadgen"] },

@@ -1,4 +1,5 @@
-/** `ofa-entail classify`: one request, the verdict as one JSON line; exit 0 ok, 1 error verdict, 3 timeout or no broker. */
+/** `ofa-entail classify`: one request, the verdict as one JSON line; exit 0 ok, 1 error verdict, 3 timeout or no broker,
+ *  4 overloaded (stream or store full: try later). */
 import { readFile } from "node:fs/promises";
 import type { Config } from "../config/index.ts";
 import { connectNats } from "../nats/connect.ts";
@@ -13,7 +14,7 @@ export interface ClassifyCliOptions {
   lane: string;
 }
 
-export const EXIT = { ok: 0, errorVerdict: 1, usage: 2, unavailable: 3 } as const;
+export const EXIT = { ok: 0, errorVerdict: 1, usage: 2, unavailable: 3, overloaded: 4 } as const;
 
 export async function runClassify(config: Config, opts: ClassifyCliOptions): Promise<number> {
   const timeoutMs = Number(opts.timeout);
@@ -38,12 +39,12 @@ export async function runClassify(config: Config, opts: ClassifyCliOptions): Pro
     process.stdout.write(`${JSON.stringify(verdict)}\n`);
     if (verdict.ok) return EXIT.ok;
     process.stderr.write(`ofa-entail: ${verdict.error.code}: ${verdict.error.message}\n`);
-    return EXIT.errorVerdict;
+    return verdict.error.code === ErrorCode.OVERLOADED ? EXIT.overloaded : EXIT.errorVerdict;
   } catch (err) {
     const code = err instanceof ClassifyError ? err.code : ErrorCode.INTERNAL;
     process.stdout.write(`${JSON.stringify({ ok: false, error: { code, message: (err as Error).message } })}\n`);
     process.stderr.write(`ofa-entail: ${code}: ${(err as Error).message}\n`);
-    return code === ErrorCode.TIMEOUT ? EXIT.unavailable : EXIT.errorVerdict;
+    return code === ErrorCode.TIMEOUT ? EXIT.unavailable : code === ErrorCode.OVERLOADED ? EXIT.overloaded : EXIT.errorVerdict;
   } finally {
     client.close();
     await nc.close();

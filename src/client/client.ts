@@ -3,7 +3,7 @@
  * on a reply subject it subscribed to *before* publishing (so no verdict can be missed).
  * One wildcard inbox subscription per client serves every request (a token per request), as nats.js muxes requests.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createInbox, headers as natsHeaders, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import { Objm } from "@nats-io/obj";
@@ -15,14 +15,18 @@ import {
   OfaError,
   STREAMS,
   decodeVerdict,
+  payloadHash,
+  requestIdProblem,
   requestSubject,
+  sameRequest,
+  waitForStoredVerdict,
   verdictSubject,
   type ErrorVerdict,
   type OkVerdict,
   type RequestEnvelope,
   type Verdict,
 } from "../protocol/index.ts";
-import { classifyNatsError } from "../errors/classify-nats.ts";
+import { publishFailureCode, classifyNatsError } from "../errors/classify-nats.ts";
 
 /** Bytes kept free in a message for the JSON envelope and headers around the base64 image. */
 const ENVELOPE_ALLOWANCE_BYTES = 16 * 1024;
@@ -126,8 +130,13 @@ export class OfaClient {
           timeoutMs,
         );
       });
-      await Promise.race([this.publish(id, `${this.inboxPrefix}.${token}`, req, timeoutMs), timedOut]);
-      return await Promise.race([answered, timedOut]);
+      const problem = requestIdProblem(id);
+      if (problem) throw new ClassifyError(ErrorCode.REQUEST_ID, problem, id);
+      const sent = await Promise.race([this.publish(id, `${this.inboxPrefix}.${token}`, req, timeoutMs), timedOut]);
+      // A repeated id: JetStream dropped this publish, and the verdict goes (or went) to whoever sent the id first.
+      // The verdict stream holds it (or will): answer from there at once, not at the timeout.
+      const stored = sent.duplicate ? this.storedAnswer(id, sent.payload, Date.now() + timeoutMs, () => !this.pending.has(token)) : undefined;
+      return await Promise.race(stored ? [answered, stored, timedOut] : [answered, timedOut]);
     } catch (err) {
       // The reply may have been published while this connection was away: the verdict stream keeps it.
       const kept = err instanceof ClassifyError && err.code === ErrorCode.TIMEOUT ? await this.fromVerdictStream(id) : undefined;
@@ -139,7 +148,15 @@ export class OfaClient {
     }
   }
 
-  private async publish(id: string, replyTo: string, req: ClassifyOptions, timeoutMs: number): Promise<void> {
+  /** The id's stored verdict, or OFA_ERR_ID_CONFLICT when it answered another payload; pends until one exists. */
+  private async storedAnswer(id: string, payload: string, untilMs: number, stop: () => boolean): Promise<Verdict> {
+    const stored = await waitForStoredVerdict(await jetstreamManager(this.nc), id, untilMs, stop);
+    if (!stored) return new Promise<never>(() => undefined); // the timeout (or the reply) settles it
+    if (sameRequest(stored, payloadHash(Buffer.from(payload)))) return stored.verdict;
+    throw new ClassifyError(ErrorCode.ID_CONFLICT, `id ${JSON.stringify(id)} already has a verdict for a different payload`, id, stored.verdict.ok ? undefined : stored.verdict);
+  }
+
+  private async publish(id: string, replyTo: string, req: ClassifyOptions, timeoutMs: number): Promise<{ duplicate: boolean; payload: string }> {
     const envelope: RequestEnvelope = {
       v: 1,
       id,
@@ -153,16 +170,19 @@ export class OfaClient {
     const deadline = req.deadline === undefined ? Date.now() + timeoutMs : req.deadline;
     if (deadline !== false) h.set(Header.Deadline, String(deadline instanceof Date ? deadline.getTime() : deadline));
     const untilMs = Date.now() + timeoutMs;
-    const send = () => this.publishWithRetry(id, requestSubject(req.lane ?? Lane.interactive), JSON.stringify(envelope), h, untilMs);
+    const send = async () => {
+      const payload = JSON.stringify(envelope);
+      return { duplicate: await this.publishWithRetry(id, requestSubject(req.lane ?? Lane.interactive), payload, h, untilMs), payload };
+    };
     try {
-      await send();
+      return await send();
     } catch (err) {
       // The request stream's max_msg_size (OFA_MAX_PAYLOAD_BYTES) may be below the server's max_payload: an inline
       // image the connection let through was refused by the stream, so it goes by reference like a larger one.
       const tooLarge = err instanceof ClassifyError && err.code === ErrorCode.PAYLOAD_TOO_LARGE;
       if (!tooLarge || !("data" in envelope.image) || this.opts.largeImages === "refuse") throw err;
       envelope.image = await this.storeImage(id, req.image);
-      await send();
+      return await send();
     }
   }
 
@@ -171,11 +191,11 @@ export class OfaClient {
    * the same Nats-Msg-Id until the caller's timeout: JetStream drops the duplicate if an earlier attempt did land,
    * so retrying never doubles a request.
    */
-  private async publishWithRetry(id: string, subject: string, data: string, h: MsgHdrs, untilMs: number): Promise<void> {
+  private async publishWithRetry(id: string, subject: string, data: string, h: MsgHdrs, untilMs: number): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.js.publish(subject, data, { msgID: id, headers: h, timeout: Math.max(1_000, Math.min(5_000, untilMs - Date.now())) });
-        return;
+        const ack = await this.js.publish(subject, data, { msgID: id, headers: h, timeout: Math.max(1_000, Math.min(5_000, untilMs - Date.now())) });
+        return ack.duplicate;
       } catch (err) {
         // Transient: what a leader election or a reconnect explains (not a full stream, not a bad request).
         const transient = classifyNatsError(err) === "transient";
@@ -200,9 +220,14 @@ export class OfaClient {
   }
 
   private async storeImage(id: string, image: Uint8Array): Promise<RequestEnvelope["image"]> {
-    const os = await new Objm(this.nc).open(IMAGE_BUCKET);
-    const name = `${id}-${randomUUID()}`;
-    await os.putBlob({ name }, image);
+    // Named by content: the same request sent again is the same payload (one verdict per id compares payloads).
+    const name = `${id}-${createHash("sha256").update(image).digest("hex").slice(0, 32)}`;
+    try {
+      const os = await new Objm(this.nc).open(IMAGE_BUCKET);
+      await os.putBlob({ name }, image);
+    } catch (err) {
+      throw classifyPublishError(id, err); // a full store is OFA_ERR_OVERLOADED, not a bare error
+    }
     return { ref: { bucket: IMAGE_BUCKET, name } };
   }
 
@@ -236,10 +261,11 @@ export class OfaClient {
 }
 
 function classifyPublishError(id: string, err: unknown): ClassifyError {
+  if (err instanceof ClassifyError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  const kind = classifyNatsError(err);
-  if (kind === "full") return new ClassifyError(ErrorCode.OVERLOADED, `request stream is full: ${message}`, id, undefined, { cause: err });
-  // The request stream's max_msg_size (JetStream API error 10054) or the connection's max_payload.
-  if (kind === "too-large") return new ClassifyError(ErrorCode.PAYLOAD_TOO_LARGE, message, id, undefined, { cause: err });
+  const code = publishFailureCode(err);
+  if (code === ErrorCode.OVERLOADED) return new ClassifyError(code, `stream or store is full: ${message}`, id, undefined, { cause: err });
+  // "message size exceeds maximum allowed": the request stream's max_msg_size (JetStream API error 10054).
+  if (code === ErrorCode.PAYLOAD_TOO_LARGE) return new ClassifyError(code, message, id, undefined, { cause: err });
   return new ClassifyError(ErrorCode.INTERNAL, `publish failed: ${message}`, id, undefined, { cause: err });
 }

@@ -3,6 +3,7 @@
  * Every problem is collected and reported at once in one ConfigError (never silently coerced).
  */
 import { OfaError, ErrorCode } from "../protocol/errors.ts";
+import { replyPatternProblem } from "../protocol/trust.ts";
 import { SETTINGS, type Config, type Setting } from "./settings.ts";
 
 export type { Config };
@@ -75,6 +76,12 @@ function coerce(setting: Setting, raw: string | boolean, where: string, problems
 
 function crossCheck(c: Record<string, unknown>, problems: string[]): void {
   if (!/^[^\s:]+:\d{1,5}$/.test(String(c.adminAddr))) problems.push(`OFA_ADMIN_ADDR: expected host:port, got ${JSON.stringify(c.adminAddr)}`);
+  const replySubjects = (c.replySubjects as string[] | undefined) ?? [];
+  if (replySubjects.length === 0) problems.push("OFA_REPLY_SUBJECTS: needs at least one subject pattern");
+  for (const p of replySubjects) {
+    const problem = replyPatternProblem(p);
+    if (problem) problems.push(`OFA_REPLY_SUBJECTS: ${problem}`);
+  }
   if (c.natsTlsCertFile !== undefined && c.natsTlsKeyFile === undefined) problems.push("OFA_NATS_TLS_CERT needs OFA_NATS_TLS_KEY");
   const auths = ["natsToken", "natsCredsFile", "natsNkeySeedFile", "natsUser"].filter((k) => c[k] !== undefined);
   if (auths.length > 1) problems.push(`choose one NATS auth method, got ${auths.join(" and ")}`);

@@ -3,7 +3,7 @@
  * image bytes (inline or object store), verdict cache, then decode/resize and tokenisation.
  * Throws VerdictError for anything the caller must be told; returns a cached answer when there is one.
  */
-import { ErrorCode, IMAGE_BUCKET, VerdictError, parseRequest, type RequestLimits } from "../protocol/index.ts";
+import { ErrorCode, IMAGE_BUCKET, VerdictError, checkRequestId, parseDeadline, parseRequest, type RequestLimits } from "../protocol/index.ts";
 import type { AnswerScores, Model } from "../model/index.ts";
 import { VerdictCache } from "./cache.ts";
 import type { ImageStore } from "./images.ts";
@@ -20,9 +20,13 @@ export interface AdmissionDeps {
 export type Admitted = { readonly kind: "prepared" } | { readonly kind: "cached"; readonly answer: AnswerScores };
 
 export async function admit(job: Job, deps: AdmissionDeps): Promise<Admitted> {
+  if (job.rejection) throw job.rejection; // a bad header: nothing else about the request is looked at
   const request = parseRequest(job.msg.data, deps.limits);
-  if (!hasExplicitId(job) && request.bodyId) job.id = request.bodyId;
-  job.deadlineMs ??= request.bodyDeadlineMs;
+  if (!hasExplicitId(job) && request.bodyId !== undefined) {
+    checkRequestId(request.bodyId);
+    job.id = request.bodyId;
+  }
+  job.deadlineMs ??= parseDeadline(request.bodyDeadlineMs, "envelope deadline");
   checkDeadline(job, deps.now());
   if (request.image.kind === "ref") {
     // Only the SDK's image bucket: a reference elsewhere would let a caller read, and once answered delete,

@@ -10,7 +10,7 @@ import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
 import type { WorkerMetrics } from "../metrics/definitions.ts";
 import type { AnswerScores, Model } from "../model/index.ts";
-import { ErrorCode, LANES, STREAMS, VerdictError, consumerName, errorVerdict, type Lane, type OkVerdict, type RequestLimits } from "../protocol/index.ts";
+import { ErrorCode, LANES, OfaError, STREAMS, VerdictError, consumerName, errorVerdict, type Lane, type OkVerdict, type RequestLimits } from "../protocol/index.ts";
 import { within } from "../runtime/within.ts";
 import { admit, isExpired, type AdmissionDeps } from "./admission.ts";
 import { batchDueInMs, ReadyQueue } from "./batcher.ts";
@@ -20,7 +20,7 @@ import { ImageStore } from "./images.ts";
 import { jobFromMessage, type Job } from "./job.ts";
 import { LanePuller, type Room } from "./puller.ts";
 import { VerdictPublisher } from "../nats/publish.ts";
-import { decideSettlement, type Outcome } from "./settle.ts";
+import { decideSettlement, settleAfterPublish, type Outcome, type Term } from "./settle.ts";
 import { Signal } from "./signal.ts";
 
 export type ConsumerState = "starting" | "ready" | "draining" | "closed";
@@ -33,6 +33,8 @@ export interface ConsumerSettings {
   readonly maxDeliver: number;
   readonly maxImageBytes: number;
   readonly limits: RequestLimits;
+  /** Reply-subject allow-list (OFA_REPLY_SUBJECTS). */
+  readonly replySubjects: readonly string[];
 }
 
 /** The consumer's settings, taken from the validated config (one place, so nothing re-derives them differently). */
@@ -45,6 +47,7 @@ export function consumerSettings(config: Config, workerId: number): ConsumerSett
     maxDeliver: config.maxDeliver,
     maxImageBytes: config.maxImageBytes,
     limits: { maxPayloadBytes: config.maxPayloadBytes, maxTextChars: config.maxTextChars },
+    replySubjects: config.replySubjects,
   };
 }
 
@@ -154,7 +157,7 @@ export class EntailmentConsumer {
       msg.nak(); // arrived after drain began: hand it straight to another worker
       return;
     }
-    const job = jobFromMessage(msg, lane, this.now());
+    const job = jobFromMessage(msg, lane, this.now(), this.deps.settings.replySubjects);
     this.held.add(job);
     if (lane === "bulk") this.bulkHeld += 1;
     if (job.deliveries > 1) this.deps.metrics.redeliveries.inc();
@@ -212,7 +215,7 @@ export class EntailmentConsumer {
       ({ answers, runMs } = await this.deps.model.infer(batch.map((j) => j.prepared!)));
     } catch (err) {
       this.deps.logger.error({ err, batchSize: batch.length }, "inference failed");
-      const error = new Error(`inference failed: ${(err as Error).message}`, { cause: err });
+      const error = new OfaError(ErrorCode.MODEL_RUN, `inference failed: ${(err as Error).message}`, { cause: err });
       await Promise.all(batch.map((job) => this.settle(job, { kind: "failed", error })));
       return;
     }
@@ -258,22 +261,19 @@ export class EntailmentConsumer {
     const log = logger.child({ reqId: job.id, seq: job.msg.info.streamSequence, deliveries: job.deliveries, lane: job.lane });
     try {
       if (decision.kind === "ack" && verdict) {
-        await this.publisher.publish(job, verdict);
-        job.msg.ack();
-        metrics.verdicts.inc({ outcome: "ok", code: "none" });
-        metrics.total.observe(verdict.timings.totalMs / 1000);
-        if (this.deps.cache && job.cacheKey && !verdict.cached) void this.deps.cache.put(job.cacheKey, { label: verdict.label, scores: verdict.scores });
-        log.info({ outcome: "ok", label: verdict.label, batchSize: verdict.batchSize, cached: verdict.cached === true, timings: verdict.timings }, "verdict");
+        const after = settleAfterPublish(decision, await this.publisher.publish(job, verdict));
+        if (after.kind === "term") {
+          await this.terminate(job, after, log); // the id has another payload's verdict: the caller got a conflict
+        } else {
+          job.msg.ack();
+          metrics.verdicts.inc({ outcome: "ok", code: "none" });
+          metrics.total.observe(verdict.timings.totalMs / 1000);
+          if (this.deps.cache && job.cacheKey && !verdict.cached) void this.deps.cache.put(job.cacheKey, { label: verdict.label, scores: verdict.scores });
+          log.info({ outcome: "ok", label: verdict.label, batchSize: verdict.batchSize, cached: verdict.cached === true, timings: verdict.timings }, "verdict");
+        }
       } else if (decision.kind === "term") {
         const ev = errorVerdict(job.id, decision.code, decision.message, { model: this.deps.model.info, deliveries: job.deliveries, worker: settings.workerName });
-        await this.publisher.publish(job, ev);
-        if (decision.deadLetter) {
-          await this.publisher.deadLetter(job, decision.code, decision.message);
-          metrics.deadLetters.inc({ code: decision.code });
-        }
-        job.msg.term(); // no reason: nats-server 2.9 ignores term(reason) and would redeliver; the reason is in the dead letter
-        metrics.verdicts.inc({ outcome: "error", code: decision.code });
-        log.info({ outcome: "error", code: decision.code, reason: decision.message }, "error verdict");
+        await this.terminate(job, settleAfterPublish(decision, await this.publisher.publish(job, ev)), log);
       } else if (decision.kind === "nak") {
         job.msg.nak(decision.delayMs);
         metrics.naks.inc();
@@ -288,6 +288,17 @@ export class EntailmentConsumer {
       if (job.lane === "bulk") this.bulkHeld -= 1;
       this.held.delete(job);
     }
+  }
+
+  /** The verdict is published: dead-letter when the settlement says so, then term (never redelivered). */
+  private async terminate(job: Job, term: Term, log: Logger): Promise<void> {
+    if (term.deadLetter) {
+      await this.publisher.deadLetter(job, term.code, term.message);
+      this.deps.metrics.deadLetters.inc({ code: term.code });
+    }
+    job.msg.term(); // no reason: nats-server 2.9 ignores term(reason) and would redeliver; the reason is in the dead letter
+    this.deps.metrics.verdicts.inc({ outcome: "error", code: term.code });
+    log.info({ outcome: "error", code: term.code, reason: term.message }, "error verdict");
   }
 
   /** Stops pulling and waits up to graceMs for held requests. Resolves with how many were left to redelivery. */

@@ -5,6 +5,7 @@
  */
 import { errors } from "@nats-io/transport-node";
 import { JetStreamApiError } from "@nats-io/jetstream";
+import { ErrorCode } from "../protocol/errors.ts";
 
 export type NatsFailure =
   /** The stream (or the account or server behind it) has no room: try later. */
@@ -22,6 +23,8 @@ export const FULL_API_CODES: ReadonlySet<number> = new Set([
   10002, // JSAccountResourcesExceededErr: "resource limits exceeded for account"
   10047, // JSStorageResourcesExceededErr
   10028, // JSMemoryResourcesExceededErr
+  10078, // JSStreamStoreFailedF's sibling on older servers: "maximum bytes exceeded"
+  10027, // JSStreamResourcesExceeded
 ]);
 /** JSStreamMessageExceedsMaximumErr: "message size exceeds maximum allowed" (the stream's max_msg_size). */
 export const MESSAGE_TOO_LARGE_API_CODE = 10054;
@@ -66,4 +69,29 @@ export function isRefusedClientCertificate(err: unknown): boolean {
   }
   // nats.js 3.4 copies the socket error's text into its own ConnectionError and drops the code.
   return chain(err).some((e) => e instanceof Error && REFUSED_CLIENT_CERT_TEXT.test(e.message));
+}
+
+/**
+ * A plain Error that still says "full": nats.js reports some JetStream refusals (the object store's chunk publishes,
+ * older servers) as a bare Error carrying the API code or only the server's text.
+ */
+const FULL_TEXT = /maximum (messages|bytes)|resource limits|resources exceeded|store failed|insufficient (storage )?resources|no space/i;
+const TOO_LARGE_TEXT = /message size exceeds maximum|maximum payload/i;
+
+/**
+ * What a failed JetStream publish means for a caller: a full stream or store is OFA_ERR_OVERLOADED (try later;
+ * distinct from a timeout), an oversize message OFA_ERR_PAYLOAD_TOO_LARGE, anything else OFA_ERR_INTERNAL. The SDK,
+ * the CLI and the front door all answer with it.
+ */
+export function publishFailureCode(err: unknown): ErrorCode {
+  const kind = classifyNatsError(err);
+  if (kind === "full") return ErrorCode.OVERLOADED;
+  if (kind === "too-large") return ErrorCode.PAYLOAD_TOO_LARGE;
+  for (const e of chain(err)) {
+    const code = Number((e as { code?: unknown } | undefined)?.code);
+    const message = e instanceof Error ? e.message : String(e);
+    if (FULL_API_CODES.has(code) || FULL_TEXT.test(message)) return ErrorCode.OVERLOADED;
+    if (code === MESSAGE_TOO_LARGE_API_CODE || TOO_LARGE_TEXT.test(message)) return ErrorCode.PAYLOAD_TOO_LARGE;
+  }
+  return ErrorCode.INTERNAL;
 }

@@ -1,31 +1,42 @@
 /**
- * Publishes a verdict to the caller's reply subject (core NATS) and to the verdict stream (awaiting its PubAck),
+ * Publishes a verdict to the verdict stream (awaiting its PubAck), then to the caller's reply subject (core NATS),
  * and dead letters to the dead-letter stream. The caller acks the request only after these resolve.
- * Verdict-stream and dead-letter publishes carry the request id as Nats-Msg-Id, so a redelivered request that is
- * answered twice still leaves one verdict and one dead letter.
+ * One verdict per id: the verdict-stream publish expects the id's subject to be empty (Nats-Expected-Last-Subject-
+ * Sequence: 0), so no timing — a redelivery after a lost ack, a repeat after the de-duplication window — can store a
+ * second one. When the id already has a verdict, the caller gets that one if it answered the same payload (the verdict
+ * carries the payload's sha256), or OFA_ERR_ID_CONFLICT (sent to the reply subject only; the stored one stays).
+ * The reply subject was checked against the allow-list when the job was made (job.ts); only then is it set.
  */
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
-import type { JetStreamClient } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import {
   ERROR_SPECS,
+  ErrorCode,
   Header,
+  OfaError,
   STREAMS,
   deadLetterRecord,
   deadLetterSubject,
   encodeVerdict,
+  errorVerdict,
   isErrorCode,
+  sameRequest,
+  storedVerdict,
   verdictSubject,
   type Verdict,
 } from "../protocol/index.ts";
 
 /**
- * What answering a request needs, and no more: its id, who asked, how often it was delivered, and the request as the
- * stream holds it. A consumer's Job (holding a JsMsg) is one; the dead-letter mover builds one from a stored message.
+ * What answering a request needs, and no more: its id, who asked, how often it was delivered, the sha256 of its
+ * payload, and the request as the stream holds it. A consumer's Job (holding a JsMsg) is one; the dead-letter mover
+ * builds one from a stored message.
  */
 export interface AnswerTarget {
   readonly id: string;
   readonly replyTo: string | undefined;
   readonly deliveries: number;
+  /** Hex sha256 of the request payload: tells a repeat of the same request from another one under the same id. */
+  readonly payloadHash: string;
   readonly msg: {
     readonly subject: string;
     readonly data: Uint8Array;
@@ -34,30 +45,66 @@ export interface AnswerTarget {
   };
 }
 
-/** A request's id: its Nats-Msg-Id, else `seq-<stream sequence>` (the consumer may learn a better one from the body). */
-export function requestIdOf(headers: MsgHdrs | undefined, streamSequence: number): string {
-  return headers?.get(Header.MsgId) || `seq-${streamSequence}`;
-}
+/** What a verdict publish did: stored a new verdict, answered with the stored one, or refused a different payload. */
+export type Published = "new" | "existing" | "conflict";
+
+/** JetStream API error: "wrong last sequence" — the id's verdict subject already holds a verdict. */
+const WRONG_LAST_SEQUENCE = 10071;
+/** Room kept for the dead-letter record around the payload (JSON, headers). */
+const DEAD_LETTER_ALLOWANCE_BYTES = 64 * 1024;
 
 export class VerdictPublisher {
+  private jsm: Promise<JetStreamManager> | undefined;
   private readonly nc: NatsConnection;
   private readonly js: JetStreamClient;
-  constructor(
-    nc: NatsConnection,
-    js: JetStreamClient,
-  ) {
+
+  constructor(nc: NatsConnection, js: JetStreamClient) {
     this.nc = nc;
     this.js = js;
   }
 
-  async publish(job: AnswerTarget, verdict: Verdict): Promise<void> {
-    const data = encodeVerdict(verdict);
+  async publish(job: AnswerTarget, verdict: Verdict): Promise<Published> {
     const h = verdictHeaders(verdict);
-    if (job.replyTo) this.nc.publish(job.replyTo, data, { headers: h });
-    await this.js.publish(verdictSubject(job.id), data, { msgID: `verdict:${job.id}`, headers: h });
+    h.set(Header.RequestHash, job.payloadHash);
+    const data = encodeVerdict(verdict);
+    let stored;
+    try {
+      const ack = await this.js.publish(verdictSubject(job.id), data, { msgID: `verdict:${job.id}`, headers: h, expect: { lastSubjectSequence: 0 } });
+      if (!ack.duplicate) {
+        this.reply(job, data, h);
+        return "new";
+      }
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== WRONG_LAST_SEQUENCE) throw err;
+    }
+    // A duplicate publish (within the window) or a verdict already on the subject (after it): answer with that one.
+    this.jsm ??= this.js.jetstreamManager();
+    stored = await storedVerdict(await this.jsm, job.id);
+    // Retryable: the stored one may have aged out between the refusal and the read.
+    if (!stored) throw new OfaError(ErrorCode.INTERNAL, `the verdict stream refused a second verdict for ${job.id} but holds none`);
+    if (sameRequest(stored, job.payloadHash)) {
+      this.reply(job, stored.data, stored.headers);
+      return "existing";
+    }
+    const conflict = errorVerdict(job.id, ErrorCode.ID_CONFLICT, `id ${JSON.stringify(job.id)} already has a verdict for a different payload; send new content under a new id`);
+    this.reply(job, encodeVerdict(conflict), verdictHeaders(conflict));
+    return "conflict";
+  }
+
+  /** Core publish to the caller's (allow-listed) reply subject; a failure here must never cost the verdict. */
+  private reply(job: AnswerTarget, data: Uint8Array, h: MsgHdrs | undefined): void {
+    if (!job.replyTo) return;
+    try {
+      this.nc.publish(job.replyTo, data, h ? { headers: h } : undefined);
+    } catch {
+      // the verdict is in the verdict stream; the caller's SDK reads it from there
+    }
   }
 
   async deadLetter(job: AnswerTarget, code: string, reason: string): Promise<void> {
+    const maxPayload = this.nc.info?.max_payload ?? 1024 * 1024;
+    // base64 grows the payload by 4/3: one that would not fit a message is left out (its hash and size stay).
+    const fits = Math.ceil(job.msg.data.byteLength / 3) * 4 + DEAD_LETTER_ALLOWANCE_BYTES <= maxPayload;
     const record = deadLetterRecord(
       {
         id: job.id,
@@ -67,6 +114,8 @@ export class VerdictPublisher {
         subject: job.msg.subject,
         headers: job.msg.headers,
         payload: job.msg.data,
+        payloadSha256: job.payloadHash,
+        keepPayload: fits,
       },
       code,
       reason,
@@ -75,12 +124,12 @@ export class VerdictPublisher {
   }
 }
 
-/** NATS-micro error headers (Nats-Service-Error / -Code) plus our stable code, on error verdicts only. */
-export function verdictHeaders(verdict: Verdict): MsgHdrs | undefined {
-  if (verdict.ok) return undefined;
+/** NATS-micro error headers (Nats-Service-Error / -Code) plus our stable code on error verdicts; empty on ok ones. */
+export function verdictHeaders(verdict: Verdict): MsgHdrs {
   const h = natsHeaders();
+  if (verdict.ok) return h;
   const status = isErrorCode(verdict.error.code) ? ERROR_SPECS[verdict.error.code].status : 500;
-  h.set(Header.ServiceError, verdict.error.message.slice(0, 256).replace(/[\r\n]/g, " "));
+  h.set(Header.ServiceError, verdict.error.message.slice(0, 256).replace(/[^\x20-\x7e]/g, "?"));
   h.set(Header.ServiceErrorCode, String(status));
   h.set(Header.ErrorCode, verdict.error.code);
   return h;

@@ -15,9 +15,9 @@ export function asyncApiDocument(version: string): Record<string, unknown> {
   const requestHeaders = {
     type: "object",
     properties: {
-      [Header.MsgId]: { type: "string", description: "request id and JetStream de-duplication id" },
-      [Header.ReplyTo]: { type: "string", description: "subject the verdict is published to (core NATS)" },
-      [Header.Deadline]: { type: "string", description: "absolute deadline, ms since the Unix epoch" },
+      [Header.MsgId]: { type: "string", maxLength: 128, description: "request id and JetStream de-duplication id: 1–128 characters, no control characters (else OFA_ERR_REQUEST_ID)" },
+      [Header.ReplyTo]: { type: "string", maxLength: 256, description: "subject the verdict is published to (core NATS): a concrete subject on the allow-list OFA_REPLY_SUBJECTS, default _INBOX.> (else OFA_ERR_REPLY_SUBJECT and no reply)" },
+      [Header.Deadline]: { type: "string", pattern: "^[0-9]{1,16}$", description: "absolute deadline, whole ms since the Unix epoch, at most 253402300799999 (else OFA_ERR_DEADLINE_INVALID)" },
       [Header.Version]: { type: "string", description: "envelope version" },
     },
   };
@@ -27,6 +27,7 @@ export function asyncApiDocument(version: string): Record<string, unknown> {
       [Header.ServiceError]: { type: "string", description: "error message (error verdicts only)" },
       [Header.ServiceErrorCode]: { type: "string", description: "HTTP-like status (error verdicts only)" },
       [Header.ErrorCode]: { type: "string", enum: Object.keys(ERROR_SPECS), description: "stable error code" },
+      [Header.RequestHash]: { type: "string", description: "sha256 (hex) of the request payload this verdict answers: a repeated id with another payload gets OFA_ERR_ID_CONFLICT" },
     },
   };
   const channels: Record<string, unknown> = {};

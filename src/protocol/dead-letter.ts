@@ -12,12 +12,17 @@ export const DeadLetterSchema = Type.Object(
     streamSeq: Type.Integer({ minimum: 0 }),
     subject: Type.String({ description: "subject the request was published on (its lane)" }),
     headers: Type.Record(Type.String(), Type.String(), { description: "request headers" }),
-    payload: Type.String({ description: "the request payload, base64" }),
+    payload: Type.String({ description: "the request payload, base64 (empty when payloadOmitted)" }),
+    payloadBytes: Type.Optional(Type.Integer({ minimum: 0, description: "size of the request payload" })),
+    payloadSha256: Type.Optional(Type.String({ description: "sha256 (hex) of the request payload" })),
+    payloadOmitted: Type.Optional(Type.Boolean({ description: "true when the payload, base64, would not fit one message and was left out" })),
     at: Type.String({ description: "ISO time the record was written" }),
   },
   { $id: "ofa.ve.dead-letter.v1", title: "Dead letter (v1)" },
 );
 export type DeadLetter = Static<typeof DeadLetterSchema>;
+
+const MAX_HEADER_CHARS = 1024;
 
 export interface DeadLetterSource {
   readonly id: string;
@@ -27,11 +32,18 @@ export interface DeadLetterSource {
   readonly subject: string;
   readonly headers: Iterable<[string, string[]]> | undefined;
   readonly payload: Uint8Array;
+  readonly payloadSha256?: string;
+  /** False when the payload would not fit the record's message: it is left out (its size and hash stay). */
+  readonly keepPayload?: boolean;
 }
 
 export function deadLetterRecord(source: DeadLetterSource, code: string, reason: string, now = new Date()): DeadLetter {
   const headers: Record<string, string> = {};
-  for (const [k, values] of source.headers ?? []) headers[k] = values.join(",");
+  // Bounded: a caller's oversized header must not make the dead letter itself too large to publish.
+  for (const [k, values] of source.headers ?? []) {
+    const v = values.join(",");
+    headers[k.slice(0, MAX_HEADER_CHARS)] = v.length > MAX_HEADER_CHARS ? `${v.slice(0, MAX_HEADER_CHARS)}…(${v.length} chars)` : v;
+  }
   return {
     v: 1,
     id: source.id,
@@ -42,7 +54,10 @@ export function deadLetterRecord(source: DeadLetterSource, code: string, reason:
     streamSeq: source.streamSeq,
     subject: source.subject,
     headers,
-    payload: Buffer.from(source.payload).toString("base64"),
+    payload: source.keepPayload === false ? "" : Buffer.from(source.payload).toString("base64"),
+    payloadBytes: source.payload.byteLength,
+    ...(source.payloadSha256 === undefined ? {} : { payloadSha256: source.payloadSha256 }),
+    ...(source.keepPayload === false ? { payloadOmitted: true } : {}),
     at: now.toISOString(),
   };
 }

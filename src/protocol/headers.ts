@@ -13,14 +13,10 @@ export const Header = {
   /** NATS-micro error pair on error verdicts, understood by generic NATS clients. */
   ServiceError: "Nats-Service-Error",
   ServiceErrorCode: "Nats-Service-Error-Code",
+  /** On verdicts: sha256 (hex) of the request payload they answer, to tell a repeated id from a conflicting one. */
+  RequestHash: "Ofa-Request-Sha256",
   /** Stable OFA_ERR_* code on error verdicts. */
   ErrorCode: "Ofa-Error-Code",
 } as const;
 export type Header = (typeof Header)[keyof typeof Header];
 
-/** Parses an `Ofa-Deadline` header; undefined when absent, NaN-safe. */
-export function parseDeadlineMs(value: string | undefined): number | undefined {
-  if (value === undefined || value === "") return undefined;
-  const ms = Number(value);
-  return Number.isFinite(ms) ? ms : undefined;
-}

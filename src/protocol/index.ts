@@ -5,3 +5,5 @@ export * from "./request.ts";
 export * from "./verdict.ts";
 export * from "./dead-letter.ts";
 export * from "./asyncapi.ts";
+export * from "./trust.ts";
+export * from "./verdict-store.ts";

@@ -20,7 +20,7 @@ export const RequestSchema = Type.Object(
   {
     v: Type.Literal(ENVELOPE_VERSION, { description: "envelope version" }),
     id: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 128, description: "request id; the Nats-Msg-Id header wins when both are set" }),
+      Type.String({ description: "request id, 1–128 characters without control characters (else OFA_ERR_REQUEST_ID); the Nats-Msg-Id header wins when both are set" }),
     ),
     text: Type.String({ description: "the hypothesis: does the image (and premise) entail this?" }),
     premise: Type.Optional(Type.String({ description: "optional premise text (OFA's text1)" })),
@@ -32,7 +32,7 @@ export const RequestSchema = Type.Object(
       { description: "inline image (JPEG, PNG or WebP) or an object-store reference for large ones" },
     ),
     deadline: Type.Optional(
-      Type.Number({ description: "absolute deadline, ms since the Unix epoch; the Ofa-Deadline header wins" }),
+      Type.Number({ description: "absolute deadline, whole ms since the Unix epoch, 0 to 253402300799999 (else OFA_ERR_DEADLINE_INVALID); the Ofa-Deadline header wins" }),
     ),
   },
   { additionalProperties: false, $id: "ofa.ve.request.v1", title: "Visual entailment request (v1)" },

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 /**
  * Every stream, consumer and subject name on the wire. Nothing else spells them.
  * Layout (see README "Subjects and streams"):
@@ -50,8 +51,17 @@ export function subjectToken(id: string): string {
   return token.length > 0 ? token : "_";
 }
 
+const TOKEN_SAFE_ID = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * The verdict subject of a request id: the id itself when it is made of [A-Za-z0-9_-] only (UUIDs, the SDK's ids),
+ * else `=` and the base64url sha256 of the id. One-to-one (`=` never appears in a verbatim id), so two different ids
+ * never share a subject — the verdict stream keeps one verdict per subject — and bounded, so no id can make a
+ * subject longer than a control line allows.
+ */
 export function verdictSubject(requestId: string): string {
-  return `${SUBJECT_PREFIX}.verdict.${subjectToken(requestId)}`;
+  const token = TOKEN_SAFE_ID.test(requestId) && requestId.length <= 128 ? requestId : `=${createHash("sha256").update(requestId).digest("base64url")}`;
+  return `${SUBJECT_PREFIX}.verdict.${token}`;
 }
 
 export function deadLetterSubject(code: string): string {

@@ -7,8 +7,10 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManager, type JsMsg, type StoredMsg } from "@nats-io/jetstream";
 import type { Logger } from "../log/logger.ts";
-import { VerdictPublisher, requestIdOf, type AnswerTarget } from "../nats/publish.ts";
-import { ErrorCode, Header, STREAMS, errorVerdict } from "../protocol/index.ts";
+import { VerdictPublisher, type AnswerTarget } from "../nats/publish.ts";
+// The one retry policy (a pure module): the mover settles what it answers the way a worker would.
+import { isTransient, settleAfterPublish } from "../consumer/settle.ts";
+import { ErrorCode, STREAMS, errorVerdict, payloadHash, trustedHeaders } from "../protocol/index.ts";
 
 const MOVER = "ofa-ve-dead-letter-mover";
 
@@ -26,14 +28,13 @@ export class DeadLetterMover {
   private readonly nc: NatsConnection;
   private readonly logger: Logger;
   private readonly onDeadLetter: (code: string) => void;
-  constructor(
-    nc: NatsConnection,
-    logger: Logger,
-    onDeadLetter: (code: string) => void,
-  ) {
+  private readonly replySubjects: readonly string[];
+
+  constructor(nc: NatsConnection, logger: Logger, onDeadLetter: (code: string) => void, replySubjects: readonly string[]) {
     this.nc = nc;
     this.logger = logger;
     this.onDeadLetter = onDeadLetter;
+    this.replySubjects = replySubjects;
   }
 
   async start(): Promise<void> {
@@ -52,18 +53,28 @@ export class DeadLetterMover {
       const event = advisory.json<MaxDeliveriesAdvisory>();
       const stored = await jsm.streams.getMessage(event.stream, { seq: event.stream_seq }).catch(() => null);
       if (stored) {
-        const job = answerTarget(stored, event.deliveries);
+        // The same checks as a worker's: a reply subject off the allow-list is not published to, a bad id not used.
+        const job = answerTarget(stored, event.deliveries, this.replySubjects);
         const reason = `no worker answered after ${event.deliveries} deliveries (consumer ${event.consumer}); the last holder died, hung or kept failing`;
-        await publisher.publish(job, errorVerdict(job.id, ErrorCode.MAX_DELIVERIES, reason, { deliveries: event.deliveries }));
-        await publisher.deadLetter(job, ErrorCode.MAX_DELIVERIES, reason);
+        const term = { kind: "term" as const, code: ErrorCode.MAX_DELIVERIES, message: reason, deadLetter: true };
+        const after = settleAfterPublish(term, await publisher.publish(job, errorVerdict(job.id, ErrorCode.MAX_DELIVERIES, reason, { deliveries: event.deliveries })));
+        if (after.deadLetter) {
+          await publisher.deadLetter(job, after.code, after.message);
+          this.onDeadLetter(after.code);
+        }
         await jsm.streams.deleteMessage(event.stream, event.stream_seq, false).catch(() => false);
-        this.onDeadLetter(ErrorCode.MAX_DELIVERIES);
-        this.logger.warn({ reqId: job.id, seq: event.stream_seq, deliveries: event.deliveries, replyTo: stored.header?.get(Header.ReplyTo) ? "set" : "none" }, "request moved to dead letters");
+        this.logger.warn({ reqId: job.id, seq: event.stream_seq, deliveries: event.deliveries, code: after.code, replyTo: job.replyTo ? "set" : "none" }, "request moved to dead letters");
       }
       advisory.ack();
     } catch (err) {
-      this.logger.error({ err }, "dead-letter move failed; will retry");
-      advisory.nak(1_000);
+      // Only a broker failure is worth another try; anything else would fail the same way on every redelivery.
+      if (isTransient(err)) {
+        this.logger.error({ err }, "dead-letter move failed; will retry");
+        advisory.nak(1_000);
+      } else {
+        this.logger.error({ err, advisory: advisory.seq }, "dead-letter move failed for good; advisory dropped");
+        advisory.term();
+      }
     }
   }
 
@@ -74,11 +85,13 @@ export class DeadLetterMover {
 }
 
 /** The stored request as the publisher's target: same id rule, reply subject, headers, payload and sequence. */
-function answerTarget(stored: StoredMsg, deliveries: number): AnswerTarget {
+function answerTarget(stored: StoredMsg, deliveries: number, replySubjects: readonly string[]): AnswerTarget {
+  const { id, replyTo } = trustedHeaders(stored.header, stored.seq, replySubjects);
   return {
-    id: requestIdOf(stored.header, stored.seq),
-    replyTo: stored.header?.get(Header.ReplyTo) || undefined,
+    id,
+    replyTo,
     deliveries,
+    payloadHash: payloadHash(stored.data),
     msg: { subject: stored.subject, data: stored.data, headers: stored.header, info: { streamSequence: stored.seq } },
   };
 }

@@ -2,11 +2,11 @@
  * The core request-reply front door: `nats req ofa.ve.classify '<envelope>'` works without the SDK. Registered with
  * the NATS services framework, so `$SRV.PING|INFO|STATS` discover it. Each request is fed into the same durable
  * stream with the requester's reply subject as Ofa-Reply-To: the verdict a worker publishes there *is* the reply,
- * and the request gets every guarantee the stream gives (de-duplication, redelivery, dead letters).
+ * and the request gets every guarantee the stream gives (de-duplication, redelivery, dead letters, one verdict per id).
  */
 import { randomUUID } from "node:crypto";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
-import { jetstream } from "@nats-io/jetstream";
+import { jetstream, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { Svcm, type Service, type ServiceMsg } from "@nats-io/services";
 import type { Logger } from "../log/logger.ts";
 import {
@@ -19,12 +19,21 @@ import {
   SERVICE_SUBJECT,
   encodeVerdict,
   errorVerdict,
+  payloadHash,
+  replySubjectProblem,
+  requestIdProblem,
   requestSubject,
+  sameRequest,
+  waitForStoredVerdict,
+  type ErrorVerdict,
 } from "../protocol/index.ts";
-import { classifyNatsError } from "../errors/classify-nats.ts";
+import { publishFailureCode, classifyNatsError } from "../errors/classify-nats.ts";
 import { VERSION } from "../protocol/version.ts";
 
-export async function startFrontDoor(nc: NatsConnection, logger: Logger): Promise<Service> {
+/** How long a repeated id waits for the first request's verdict before the front door gives up on it. */
+const DUPLICATE_WAIT_MS = 60_000;
+
+export async function startFrontDoor(nc: NatsConnection, logger: Logger, replySubjects: readonly string[]): Promise<Service> {
   // @nats-io/services is published only as 3.0.0-25, typed against an older nats-core; it drives the connection
   // through its public API, which is unchanged (test/integration/front-door.test.ts proves it against 3.4).
   const service = await new Svcm(nc as never).add({
@@ -33,31 +42,52 @@ export async function startFrontDoor(nc: NatsConnection, logger: Logger): Promis
     description: "Visual entailment: does this image entail this text? Send the v1 envelope; the reply is the verdict.",
   });
   const js = jetstream(nc);
+  const jsm = js.jetstreamManager();
   service.addEndpoint("classify", {
     subject: SERVICE_SUBJECT,
     metadata: { schema: "asyncapi: GET /asyncapi.json on the admin port" },
     handler: (err, msg) => {
       if (err) return logger.error({ err }, "front door subscription failed");
-      void forward(js, msg, logger);
+      void forward(js, jsm, msg, logger, replySubjects).catch((e: unknown) => logger.warn({ err: e }, "front door request failed"));
     },
   });
   return service;
 }
 
-async function forward(js: ReturnType<typeof jetstream>, msg: ServiceMsg, logger: Logger): Promise<void> {
+/**
+ * Feeds one request into the stream. The worker checks the reply subject and id like any other request's, so a bad
+ * one gets its typed verdict and dead letter there; the front door itself answers only allow-listed reply subjects.
+ * A repeated id (PubAck duplicate) is answered at once with the id's stored verdict, or a conflict.
+ */
+async function forward(js: JetStreamClient, jsm: Promise<JetStreamManager>, msg: ServiceMsg, logger: Logger, replySubjects: readonly string[]): Promise<void> {
   const id = msg.headers?.get(Header.MsgId) || randomUUID();
   if (!msg.reply) return; // a publish without a reply subject has nobody to answer
+  const mayAnswer = replySubjectProblem(msg.reply, replySubjects) === undefined;
   const laneHeader = msg.headers?.get(Header.Lane);
   const lane = LANES.includes(laneHeader as Lane) ? (laneHeader as Lane) : Lane.interactive;
   const h = natsHeaders();
   h.set(Header.ReplyTo, msg.reply);
   const deadline = msg.headers?.get(Header.Deadline);
   if (deadline) h.set(Header.Deadline, deadline);
+  let duplicate: boolean;
   try {
-    await js.publish(requestSubject(lane), msg.data, { msgID: id, headers: h });
+    duplicate = (await js.publish(requestSubject(lane), msg.data, { msgID: id, headers: h })).duplicate;
   } catch (err) {
-    const code = classifyNatsError(err) === "full" ? ErrorCode.OVERLOADED : ErrorCode.INTERNAL;
-    logger.warn({ err, reqId: id }, "front door could not enqueue a request");
-    msg.respondError(ERROR_SPECS[code].status, `${code}: ${(err as Error).message}`, encodeVerdict(errorVerdict(id, code, (err as Error).message)));
+    const code = publishFailureCode(err);
+    logger.warn({ err, reqId: id, code }, "front door could not enqueue a request");
+    if (mayAnswer) respond(msg, errorVerdict(id, code, (err as Error).message));
+    return;
   }
+  if (!duplicate || !mayAnswer || requestIdProblem(id) !== undefined) return;
+  const stored = await waitForStoredVerdict(await jsm, id, Date.now() + DUPLICATE_WAIT_MS);
+  if (!stored) return respond(msg, errorVerdict(id, ErrorCode.TIMEOUT, `a request with id ${id} is already queued and was not answered within ${DUPLICATE_WAIT_MS} ms`));
+  if (sameRequest(stored, payloadHash(msg.data))) {
+    msg.respond(stored.data, (stored.headers ? { headers: stored.headers } : undefined) as never); // two nats-core copies' types
+    return;
+  }
+  respond(msg, errorVerdict(id, ErrorCode.ID_CONFLICT, `id ${JSON.stringify(id)} already has a verdict for a different payload; send new content under a new id`));
+}
+
+function respond(msg: ServiceMsg, verdict: ErrorVerdict): void {
+  msg.respondError(ERROR_SPECS[verdict.error.code as ErrorCode].status, `${verdict.error.code}: ${verdict.error.message.slice(0, 200)}`, encodeVerdict(verdict));
 }

@@ -103,18 +103,19 @@ export class Supervisor {
 
   private async run(): Promise<void> {
     void this.watchNats();
-    this.mover = new DeadLetterMover(this.nc, this.logger, (code) => this.metrics.deadLetters.inc({ code }));
+    this.mover = new DeadLetterMover(this.nc, this.logger, (code) => this.metrics.deadLetters.inc({ code }), this.config.replySubjects);
     await this.mover.start().catch((err: unknown) => this.logger.error({ err }, "dead-letter mover not started"));
     const jsm = await jetstreamManager(this.nc);
     this.sweeper = new StaleRequestSweeper(jsm, this.logger, (n) => this.metrics.staleRequestsRemoved.inc(n));
     await this.pollConsumers(jsm);
     this.pollTimer = setInterval(() => void this.pollConsumers(jsm), CONSUMER_POLL_MS);
     this.pool.start();
-    this.frontDoor = await startFrontDoor(this.nc, this.logger);
-    this.admin = buildAdmin({ source: this.adminSource(), token: this.config.adminToken, logger: this.logger });
+    this.frontDoor = await startFrontDoor(this.nc, this.logger, this.config.replySubjects);
     const { host, port } = hostPort(`http://${this.config.adminAddr}`);
-    if (!["127.0.0.1", "localhost", "::1"].includes(host) && this.config.adminToken === undefined) {
-      this.logger.warn({ admin: this.config.adminAddr }, "admin port is reachable beyond loopback without OFA_ADMIN_TOKEN: /metrics and /status are open");
+    const loopback = ["127.0.0.1", "localhost", "::1"].includes(host);
+    this.admin = buildAdmin({ source: this.adminSource(), token: this.config.adminToken, logger: this.logger, loopback });
+    if (!loopback && this.config.adminToken === undefined) {
+      this.logger.warn({ admin: this.config.adminAddr }, "admin port is reachable beyond loopback without OFA_ADMIN_TOKEN: /metrics and /status are open; POST /model/reload is refused until a token is set");
     }
     this.adminAddress = await this.admin.listen({ host, port });
     this.logger.info({ admin: this.adminAddress }, "admin listening");

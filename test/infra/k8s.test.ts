@@ -119,7 +119,7 @@ test("k8s - probes use /healthz and /readyz on the admin port, and the admin ser
     asyncApi: () => ({}),
     reloadModel: async () => ({ ok: true }),
   };
-  const app = buildAdmin({ source, token: "t", logger: createLogger("silent") });
+  const app = buildAdmin({ source, token: "t", logger: createLogger("silent"), loopback: true });
   await app.ready();
   try {
     for (const probe of ["startupProbe", "livenessProbe", "readinessProbe"]) {

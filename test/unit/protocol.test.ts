@@ -41,6 +41,9 @@ test("protocol - each malformed envelope maps to its stable error code", () => {
 
 test("protocol - caller-chosen ids cannot inject subject tokens or wildcards", () => {
   assert.equal(subjectToken("a.b>*c d"), "a_b__c_d");
-  assert.equal(verdictSubject("x.>"), "ofa.ve.verdict.x__");
+  assert.equal(verdictSubject("abc-DEF_1"), "ofa.ve.verdict.abc-DEF_1", "safe ids are used verbatim");
+  assert.match(verdictSubject("x.>"), /^ofa\.ve\.verdict\.=[A-Za-z0-9_-]{43}$/, "others are hashed into one bounded token");
+  assert.notEqual(verdictSubject("ä"), verdictSubject("ö"), "two ids never share a verdict subject");
+  assert.notEqual(verdictSubject("a.b"), verdictSubject("a_b"));
   assert.equal(subjectToken(""), "_");
 });
