@@ -35,6 +35,7 @@ export interface Config {
   readonly maxImageBytes: number;
   readonly maxImagePixels: number;
   readonly maxTextChars: number;
+  readonly maxHypotheses: number;
   readonly adminAddr: string;
   readonly adminToken?: string;
   readonly drainGraceMs: number;

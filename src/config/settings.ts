@@ -52,6 +52,7 @@ export const SETTINGS = [
   s({ key: "maxImageBytes", env: "OFA_MAX_IMAGE_BYTES", flag: "--max-image-bytes", type: "int", default: 32 * 1024 * 1024, min: 1024, doc: "largest image read from the object store" }),
   s({ key: "maxImagePixels", env: "OFA_MAX_IMAGE_PIXELS", flag: "--max-image-pixels", type: "int", default: 40_000_000, min: 1, doc: "largest width×height decoded; bigger images get OFA_ERR_IMAGE_TOO_LARGE before decoding" }),
   s({ key: "maxTextChars", env: "OFA_MAX_TEXT_CHARS", flag: "--max-text-chars", type: "int", default: 2000, min: 1, doc: "longest hypothesis or premise, in characters (longer prompts are also truncated to the model's token limit)" }),
+  s({ key: "maxHypotheses", env: "OFA_MAX_HYPOTHESES", flag: "--max-hypotheses", type: "int", default: 16, min: 1, max: 256, doc: "longest policy list (`hypotheses`) one request may carry; longer lists get OFA_ERR_TOO_MANY_HYPOTHESES" }),
   s({ key: "adminAddr", env: "OFA_ADMIN_ADDR", flag: "--admin-addr", type: "string", default: "127.0.0.1:9464", doc: "host:port of the admin HTTP server (health, readiness, metrics, status); port 0 picks one" }),
   s({ key: "adminToken", env: "OFA_ADMIN_TOKEN", flag: "--admin-token", type: "string", default: undefined, secret: true, doc: "bearer token required for /metrics and /status when set" }),
   s({ key: "drainGraceMs", env: "OFA_DRAIN_GRACE_MS", flag: "--drain-grace-ms", type: "int", default: 30_000, min: 0, doc: "on SIGTERM, how long workers may finish held requests before they are killed" }),

@@ -15,7 +15,7 @@ import {
   encodeVerdict,
   isErrorCode,
   verdictSubject,
-  type Verdict,
+  type AnyVerdict,
 } from "../protocol/index.ts";
 import type { Job } from "./job.ts";
 
@@ -25,7 +25,7 @@ export class VerdictPublisher {
     private readonly js: JetStreamClient,
   ) {}
 
-  async publish(job: Job, verdict: Verdict): Promise<void> {
+  async publish(job: Job, verdict: AnyVerdict): Promise<void> {
     const data = encodeVerdict(verdict);
     const h = verdictHeaders(verdict);
     if (job.replyTo) this.nc.publish(job.replyTo, data, { headers: h });
@@ -51,7 +51,7 @@ export class VerdictPublisher {
 }
 
 /** NATS-micro error headers (Nats-Service-Error / -Code) plus our stable code, on error verdicts only. */
-export function verdictHeaders(verdict: Verdict): MsgHdrs | undefined {
+export function verdictHeaders(verdict: AnyVerdict): MsgHdrs | undefined {
   if (verdict.ok) return undefined;
   const h = natsHeaders();
   const status = isErrorCode(verdict.error.code) ? ERROR_SPECS[verdict.error.code].status : 500;

@@ -4,16 +4,12 @@
  */
 import { Worker } from "node:worker_threads";
 import { TS_THREAD_BOOT, threadEntry } from "../runtime/tsx.ts";
-import type { BatchFeed } from "./batch.ts";
+import type { RowsFeed } from "./rows.ts";
 import type { SessionReply, SessionRequest, SessionThreadOptions } from "./session-protocol.ts";
 
 export type { SessionThreadOptions };
 
-export interface RunResult {
-  readonly logits: Float32Array;
-  readonly columns: number;
-  readonly runMs: number;
-}
+export type RunResult = Omit<Extract<SessionReply, { kind: "rows" }>, "kind" | "id">;
 
 export class ModelSession {
   private readonly thread: Worker;
@@ -51,10 +47,11 @@ export class ModelSession {
     return session;
   }
 
-  async run(feed: BatchFeed): Promise<RunResult> {
-    const transfer = [feed.inputIds.buffer, feed.images.buffer, feed.decoderIds.buffer] as ArrayBuffer[];
-    const reply = await this.call({ kind: "run", id: 0, feed }, transfer);
-    if (reply.kind !== "result") throw new Error("session thread answered a run without a result");
+  /** One run of rows sharing images (rows.ts); the feed's buffers are moved to the thread. */
+  async run(feed: RowsFeed): Promise<RunResult> {
+    const transfer = [feed.inputIds.buffer, feed.images.buffer, feed.decoderIds.buffer, feed.embeds.buffer, feed.rowImage.buffer] as ArrayBuffer[];
+    const reply = await this.call({ kind: "rows", id: 0, feed }, transfer);
+    if (reply.kind !== "rows") throw new Error("session thread answered a run without a result");
     return reply;
   }
 
