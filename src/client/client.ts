@@ -14,10 +14,12 @@ import {
   Lane,
   OfaError,
   STREAMS,
-  decodeVerdict,
+  decodeAnyVerdict,
   requestSubject,
   verdictSubject,
+  type AnyVerdict,
   type ErrorVerdict,
+  type ListVerdict,
   type OkVerdict,
   type RequestEnvelope,
   type Verdict,
@@ -45,6 +47,12 @@ export interface ClassifyOptions {
   id?: string;
 }
 
+/** A policy list: one image, several hypotheses, one request and one verdict with a result per hypothesis. */
+export interface ClassifyManyOptions extends Omit<ClassifyOptions, "text"> {
+  /** 1 … OFA_MAX_HYPOTHESES (default 16) hypotheses, answered in this order; `premise` is shared by all. */
+  hypotheses: readonly string[];
+}
+
 export interface ClientOptions {
   /** What to do with an image whose message would exceed the server's max_payload. Default "object-store". */
   largeImages?: "object-store" | "refuse";
@@ -64,9 +72,12 @@ export class ClassifyError extends OfaError {
   }
 }
 
+/** What is asked about the image: one text, or a policy list. */
+type Questions = { text: string } | { hypotheses: string[] };
+
 interface Pending {
   readonly id: string;
-  resolve(v: Verdict): void;
+  resolve(v: AnyVerdict): void;
 }
 
 export class OfaClient {
@@ -90,7 +101,7 @@ export class OfaClient {
         const waiter = this.pending.get(token);
         if (!waiter) return; // a duplicate after redelivery, or a verdict that arrived after its timeout
         try {
-          waiter.resolve(decodeVerdict(msg.data));
+          waiter.resolve(decodeAnyVerdict(msg.data));
         } catch {
           // malformed verdicts are ignored here; the timeout reports the request
         }
@@ -107,11 +118,31 @@ export class OfaClient {
 
   /** Like classify() but resolves with error verdicts too; rejects only on timeout or overload. */
   async send(req: ClassifyOptions): Promise<Verdict> {
+    return (await this.exchange(req, { text: req.text })) as Verdict;
+  }
+
+  /**
+   * A policy list: one request, the image sent, decoded and encoded once. Resolves with the list verdict (`results`
+   * in the order of `hypotheses`); rejects with ClassifyError on an error verdict (a fault in one hypothesis names
+   * it in `err.verdict.error.details.index`), a timeout or overload.
+   */
+  async classifyMany(req: ClassifyManyOptions): Promise<ListVerdict> {
+    const verdict = await this.sendMany(req);
+    if (verdict.ok) return verdict;
+    throw new ClassifyError(verdict.error.code as ErrorCode, verdict.error.message, verdict.id, verdict);
+  }
+
+  /** Like classifyMany() but resolves with error verdicts too. */
+  async sendMany(req: ClassifyManyOptions): Promise<ListVerdict | ErrorVerdict> {
+    return (await this.exchange(req, { hypotheses: [...req.hypotheses] })) as ListVerdict | ErrorVerdict;
+  }
+
+  private async exchange(req: Omit<ClassifyOptions, "text">, questions: Questions): Promise<AnyVerdict> {
     const id = req.id ?? randomUUID();
     const timeoutMs = req.timeoutMs ?? 30_000;
     const token = randomUUID().replaceAll("-", "");
     let timer: NodeJS.Timeout | undefined;
-    const answered = new Promise<Verdict>((resolve) => this.pending.set(token, { id, resolve }));
+    const answered = new Promise<AnyVerdict>((resolve) => this.pending.set(token, { id, resolve }));
     try {
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(
@@ -119,11 +150,11 @@ export class OfaClient {
           timeoutMs,
         );
       });
-      await Promise.race([this.publish(id, `${this.inboxPrefix}.${token}`, req, timeoutMs), timedOut]);
+      await Promise.race([this.publish(id, `${this.inboxPrefix}.${token}`, req, questions, timeoutMs), timedOut]);
       return await Promise.race([answered, timedOut]);
     } catch (err) {
       // The reply may have been published while this connection was away: the verdict stream keeps it.
-      const kept = err instanceof ClassifyError && err.code === ErrorCode.TIMEOUT ? await this.fromVerdictStream(id) : undefined;
+      const kept = err instanceof ClassifyError && err.code === ErrorCode.TIMEOUT ? await this.keptVerdict(id) : undefined;
       if (kept) return kept;
       throw err;
     } finally {
@@ -132,11 +163,11 @@ export class OfaClient {
     }
   }
 
-  private async publish(id: string, replyTo: string, req: ClassifyOptions, timeoutMs: number): Promise<void> {
+  private async publish(id: string, replyTo: string, req: Omit<ClassifyOptions, "text">, questions: Questions, timeoutMs: number): Promise<void> {
     const envelope: RequestEnvelope = {
       v: 1,
       id,
-      text: req.text,
+      ...questions,
       ...(req.premise === undefined ? {} : { premise: req.premise }),
       image: await this.imageField(id, req.image),
     };
@@ -199,12 +230,18 @@ export class OfaClient {
     return { ref: { bucket: IMAGE_BUCKET, name } };
   }
 
-  /** Reads a request's verdict from the verdict stream, if one was published. */
+  /** Reads a single request's verdict from the verdict stream, if one was published. */
   async fromVerdictStream(id: string): Promise<Verdict | undefined> {
+    const kept = await this.keptVerdict(id);
+    return kept && !("results" in kept) ? kept : undefined;
+  }
+
+  /** Any verdict (single or list) kept in the verdict stream for this id. */
+  private async keptVerdict(id: string): Promise<AnyVerdict | undefined> {
     try {
       const jsm = await jetstreamManager(this.nc);
       const stored = await jsm.streams.getMessage(STREAMS.verdicts, { last_by_subj: verdictSubject(id) });
-      return stored ? decodeVerdict(stored.data) : undefined;
+      return stored ? decodeAnyVerdict(stored.data) : undefined;
     } catch {
       return undefined;
     }
@@ -215,7 +252,7 @@ export class OfaClient {
     for await (const s of this.statusEvents) {
       if (s.type !== "reconnect") continue;
       for (const waiter of [...this.pending.values()]) {
-        const kept = await this.fromVerdictStream(waiter.id);
+        const kept = await this.keptVerdict(waiter.id);
         if (kept) waiter.resolve(kept);
       }
     }
