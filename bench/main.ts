@@ -15,6 +15,7 @@ import { describeMachine } from "./machine.ts";
 import { measureBus, measurePrepare, type BusOverhead, type PrepareOverhead } from "./overhead.ts";
 import { DEFAULT_BATCH_DELAY_MS, largeModelDir, makePlan, type Plan } from "./plan.ts";
 import { availableMemoryBytes } from "./proc.ts";
+import { policyGoals, policyMarkdown, policyModelDir, policyUnavailable, runPolicy, type PolicyResults } from "./policy.ts";
 import { renderMarkdown, resultsReplacer } from "./report.ts";
 import { runTiny, type TinyResults } from "./tiny.ts";
 
@@ -92,6 +93,14 @@ async function overhead(plan: Plan, logDir: string, tinyDir: string): Promise<{ 
   return { bus, prepare };
 }
 
+/** Issue 16: one list of 8 hypotheses vs 8 single requests (bench/policy.ts); the tiny split model in quick runs. */
+async function policy(quick: boolean, logDir: string): Promise<PolicyResults | undefined> {
+  const dir = quick ? fileURLToPath(new URL("../models/tiny-split", import.meta.url)) : policyModelDir();
+  const missing = policyUnavailable(dir) ?? (quick || availableMemoryBytes() >= LARGE_MIN_FREE_BYTES ? undefined : "too little memory for the policy-list section");
+  if (missing) return void notes.push(missing);
+  return section("policy lists", () => runPolicy(dir, quick ? 2 : 3, logDir, say));
+}
+
 async function main(): Promise<void> {
   const quick = process.env.BENCH_QUICK === "1";
   const machine = describeMachine();
@@ -106,6 +115,7 @@ async function main(): Promise<void> {
   const tiny: TinyResults | undefined = await section("tiny model", () => runTiny(plan, logDir, say));
   const over = await section("overhead probes", () => overhead(plan, logDir, plan.tiny.modelDir));
   const large: LargeResults | undefined = plan.large ? await section("OFA-large shape", () => runLarge(plan, plan.large!, logDir, say)) : undefined;
+  const policyResults = await policy(quick, logDir);
   const measured: Measured = { tiny, large, bus: over?.bus ?? [], prepare: over?.prepare ?? [] };
   const derived = derive(measured, plan.tiny.defaultBatch);
   const finished = new Date();
@@ -117,11 +127,11 @@ async function main(): Promise<void> {
     loadAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
     notes,
   };
-  const markdown = renderMarkdown(meta, derived);
+  const markdown = `${renderMarkdown(meta, derived)}\n${policyMarkdown(policyResults)}`;
   await mkdir(RESULTS_DIR, { recursive: true });
   const stamp = started.toISOString().replace(/[:.]/g, "-");
   const base = join(RESULTS_DIR, `${stamp}${quick ? "-quick" : ""}`);
-  await writeFile(`${base}.json`, `${JSON.stringify({ meta, plan, derived, measured }, resultsReplacer, 2)}\n`);
+  await writeFile(`${base}.json`, `${JSON.stringify({ meta, plan, derived, measured, policy: policyResults, goals: policyGoals(policyResults) }, resultsReplacer, 2)}\n`);
   await writeFile(`${base}.md`, markdown);
   process.stdout.write(`\n${markdown}\n`);
   say(`wrote ${base}.json and ${base}.md`);
