@@ -13,7 +13,7 @@ import { OfaClient } from "../src/client/index.ts";
 import { NatsServer } from "../test/harness/nats-server.ts";
 import { benchJpegs } from "./fixtures.ts";
 import { largeModelDir } from "./plan.ts";
-import { ServiceUnderTest } from "./service.ts";
+import { ServiceUnderTest, histogramTotals } from "./service.ts";
 
 export const POLICY_HYPOTHESES: readonly string[] = Object.freeze([
   "there is a weapon in the picture.",
@@ -39,6 +39,8 @@ export interface PolicyResults {
   readonly singlesPerSec: number;
   readonly listPerSec: number;
   readonly speedup: number;
+  /** Mean rows per session run while the singles ran: 8 means they were batched as one, as the list is. */
+  readonly singlesMeanBatch: number;
 }
 
 export interface Goal {
@@ -74,10 +76,16 @@ export async function runPolicy(modelDir: string, rounds: number, logDir: string
     // A 480² photo-sized JPEG: what the issue's moderation pipelines send; the service resizes it to the model's size.
     const [image] = await benchJpegs(1, 480);
     const opts = { image: image!, timeoutMs: 1_800_000, deadline: false as const };
+    const batches = { sum: 0, count: 0 };
     const singles = async () => {
+      const before = histogramTotals(await service.metricsText(), "ofa_batch_size");
       const t0 = performance.now();
       await Promise.all(POLICY_HYPOTHESES.map((text) => client.classify({ ...opts, text })));
-      return performance.now() - t0;
+      const ms = performance.now() - t0;
+      const after = histogramTotals(await service.metricsText(), "ofa_batch_size");
+      batches.sum += after.sum - before.sum;
+      batches.count += after.count - before.count;
+      return ms;
     };
     const list = async () => {
       const t0 = performance.now();
@@ -88,6 +96,7 @@ export async function runPolicy(modelDir: string, rounds: number, logDir: string
     say(`(policy) warm-up: 8 single requests, then one list of 8, on ${modelDir}`);
     await singles();
     await list();
+    batches.sum = batches.count = 0;
     const singlesMs: number[] = [];
     const listMs: number[] = [];
     for (let r = 1; r <= rounds; r++) {
@@ -105,7 +114,8 @@ export async function runPolicy(modelDir: string, rounds: number, logDir: string
     const n = POLICY_HYPOTHESES.length;
     const singlesPerSec = (n * 1000) / mean(singlesMs);
     const listPerSec = (n * 1000) / mean(listMs);
-    return { modelDir, hypotheses: n, rounds, singlesMs, listMs, singlesPerSec, listPerSec, speedup: listPerSec / singlesPerSec };
+    const singlesMeanBatch = batches.count ? batches.sum / batches.count : 0;
+    return { modelDir, hypotheses: n, rounds, singlesMs, listMs, singlesPerSec, listPerSec, speedup: listPerSec / singlesPerSec, singlesMeanBatch };
   } finally {
     client.close();
     await nc.close();
@@ -129,7 +139,7 @@ export function policyMarkdown(policy: PolicyResults | undefined): string {
     "",
     "| shape | mean round s | hypotheses/s |",
     "| --- | --- | --- |",
-    `| ${policy.hypotheses} single requests | ${f(policy.singlesMs.reduce((a, b) => a + b, 0) / policy.rounds / 1000)} | ${f(policy.singlesPerSec)} |`,
+    `| ${policy.hypotheses} single requests (mean batch ${f(policy.singlesMeanBatch)} rows) | ${f(policy.singlesMs.reduce((a, b) => a + b, 0) / policy.rounds / 1000)} | ${f(policy.singlesPerSec)} |`,
     `| one list of ${policy.hypotheses} | ${f(policy.listMs.reduce((a, b) => a + b, 0) / policy.rounds / 1000)} | ${f(policy.listPerSec)} |`,
     "",
     `policy.speedup_8 = **${f(policy.speedup)}×** (goal ≥ ${POLICY_GOAL}: ${policy.speedup >= POLICY_GOAL ? "met" : "NOT met"})`,
