@@ -98,7 +98,7 @@ async function policy(quick: boolean, logDir: string): Promise<PolicyResults | u
   const dir = quick ? fileURLToPath(new URL("../models/tiny-split", import.meta.url)) : policyModelDir();
   const missing = policyUnavailable(dir) ?? (quick || availableMemoryBytes() >= LARGE_MIN_FREE_BYTES ? undefined : "too little memory for the policy-list section");
   if (missing) return void notes.push(missing);
-  return section("policy lists", () => runPolicy(dir, quick ? 2 : 3, logDir, say));
+  return section("policy lists", () => runPolicy(dir, quick ? 2 : 5, logDir, say));
 }
 
 async function main(): Promise<void> {

@@ -14,6 +14,6 @@ if (missing) {
   process.exit(2);
 }
 const logDir = await mkdtemp(join(tmpdir(), "ofa-bench-policy-"));
-const result = await runPolicy(dir, Number(process.argv[3] ?? 3), logDir, (line) => process.stdout.write(`${line}\n`));
+const result = await runPolicy(dir, Number(process.argv[3] ?? 5), logDir, (line) => process.stdout.write(`${line}\n`));
 process.stdout.write(`\n${policyMarkdown(result)}\n${JSON.stringify(policyGoals(result))}\n`);
 await rm(logDir, { recursive: true, force: true });

@@ -38,6 +38,12 @@ export interface PolicyResults {
   /** Hypotheses answered per second, from the mean round time. */
   readonly singlesPerSec: number;
   readonly listPerSec: number;
+  /** Ratio of the mean throughputs. */
+  readonly meanSpeedup: number;
+  /**
+   * policy.speedup_8: the median over rounds of (singles time / list time). The two shapes of a round run back to
+   * back, so a burst of load from the neighbours hits one pair, and the median drops that pair.
+   */
   readonly speedup: number;
   /** Mean rows per session run while the singles ran: 8 means they were batched as one, as the list is. */
   readonly singlesMeanBatch: number;
@@ -115,7 +121,10 @@ export async function runPolicy(modelDir: string, rounds: number, logDir: string
     const singlesPerSec = (n * 1000) / mean(singlesMs);
     const listPerSec = (n * 1000) / mean(listMs);
     const singlesMeanBatch = batches.count ? batches.sum / batches.count : 0;
-    return { modelDir, hypotheses: n, rounds, singlesMs, listMs, singlesPerSec, listPerSec, speedup: listPerSec / singlesPerSec, singlesMeanBatch };
+    const ratios = singlesMs.map((ms, i) => ms / listMs[i]!).sort((a, b) => a - b);
+    const mid = Math.floor(ratios.length / 2);
+    const speedup = ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
+    return { modelDir, hypotheses: n, rounds, singlesMs, listMs, singlesPerSec, listPerSec, meanSpeedup: listPerSec / singlesPerSec, speedup, singlesMeanBatch };
   } finally {
     client.close();
     await nc.close();
@@ -142,7 +151,7 @@ export function policyMarkdown(policy: PolicyResults | undefined): string {
     `| ${policy.hypotheses} single requests (mean batch ${f(policy.singlesMeanBatch)} rows) | ${f(policy.singlesMs.reduce((a, b) => a + b, 0) / policy.rounds / 1000)} | ${f(policy.singlesPerSec)} |`,
     `| one list of ${policy.hypotheses} | ${f(policy.listMs.reduce((a, b) => a + b, 0) / policy.rounds / 1000)} | ${f(policy.listPerSec)} |`,
     "",
-    `policy.speedup_8 = **${f(policy.speedup)}×** (goal ≥ ${POLICY_GOAL}: ${policy.speedup >= POLICY_GOAL ? "met" : "NOT met"})`,
+    `policy.speedup_8 = **${f(policy.speedup)}×**, the median of the rounds' ratios (${policy.singlesMs.map((ms, i) => f(ms / policy.listMs[i]!)).join(", ")}; ratio of the means ${f(policy.meanSpeedup)}); goal ≥ ${POLICY_GOAL}: ${policy.speedup >= POLICY_GOAL ? "met" : "NOT met"}`,
     "",
   ].join("\n");
 }
