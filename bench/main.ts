@@ -19,6 +19,7 @@ import { DEFAULT_BATCH_DELAY_MS, largeModelDir, makePlan, type Plan } from "./pl
 import { availableMemoryBytes } from "./proc.ts";
 import { measureCpuSide, renderCpuSide } from "./cpu-side.ts";
 import { measurePreprocess, renderPreprocess } from "./preprocess.ts";
+import { policyGoals, policyMarkdown, policyModelDir, policyUnavailable, runPolicy, type PolicyResults } from "./policy.ts";
 import { renderMarkdown, resultsReplacer } from "./report.ts";
 import { runTiny, type TinyResults } from "./tiny.ts";
 
@@ -98,6 +99,14 @@ async function overhead(plan: Plan, logDir: string, tinyDir: string): Promise<{ 
   return { bus, prepare };
 }
 
+/** Issue 16: one list of 8 hypotheses vs 8 single requests (bench/policy.ts); the tiny split model in quick runs. */
+async function policy(quick: boolean, logDir: string): Promise<PolicyResults | undefined> {
+  const dir = quick ? fileURLToPath(new URL("../models/tiny-split", import.meta.url)) : policyModelDir();
+  const missing = policyUnavailable(dir) ?? (quick || availableMemoryBytes() >= LARGE_MIN_FREE_BYTES ? undefined : "too little memory for the policy-list section");
+  if (missing) return void notes.push(missing);
+  return section("policy lists", () => runPolicy(dir, quick ? 2 : 5, logDir, say));
+}
+
 async function main(): Promise<void> {
   const quick = process.env.BENCH_QUICK === "1";
   const machine = describeMachine();
@@ -120,6 +129,8 @@ async function main(): Promise<void> {
   const cli = await section("CLI start-up", () => measureCli(plan.tiny.modelDir, logDir, say));
   if (cli) goals.add(...cliGoals(cli));
   const large: LargeResults | undefined = plan.large ? await section("OFA-large shape", () => runLarge(plan, plan.large!, logDir, say)) : undefined;
+  const policyResults = await policy(quick, logDir);
+  goals.add(...policyGoals(policyResults));
   const measured: Measured = { tiny, large, bus: over?.bus ?? [], prepare: over?.prepare ?? [] };
   const derived = derive(measured, plan.tiny.defaultBatch);
   goals.add(...goalsFromRows(derived.throughput, derived.overhead));
@@ -132,11 +143,11 @@ async function main(): Promise<void> {
     loadAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
     notes,
   };
-  const markdown = [renderMarkdown(meta, derived), preprocess ? renderPreprocess(preprocess) : "", cpuSide ? renderCpuSide(cpuSide) : "", cli ? renderCli(cli) : "", renderGoals(goals.list())].filter(Boolean).join("\n");
+  const markdown = [renderMarkdown(meta, derived), preprocess ? renderPreprocess(preprocess) : "", cpuSide ? renderCpuSide(cpuSide) : "", cli ? renderCli(cli) : "", policyMarkdown(policyResults), renderGoals(goals.list())].filter(Boolean).join("\n");
   await mkdir(RESULTS_DIR, { recursive: true });
   const stamp = started.toISOString().replace(/[:.]/g, "-");
   const base = join(RESULTS_DIR, `${stamp}${quick ? "-quick" : ""}`);
-  await writeFile(`${base}.json`, `${JSON.stringify({ meta, goals: goals.list(), plan, derived, measured: { ...measured, preprocess, cpuSide, cli } }, resultsReplacer, 2)}\n`);
+  await writeFile(`${base}.json`, `${JSON.stringify({ meta, goals: goals.list(), plan, derived, measured: { ...measured, preprocess, cpuSide, cli, policy: policyResults } }, resultsReplacer, 2)}\n`);
   await writeFile(`${base}.md`, markdown);
   process.stdout.write(`\n${markdown}\n`);
   say(`wrote ${base}.json and ${base}.md`);

@@ -13,7 +13,8 @@ import { connect } from "@nats-io/transport-node";
 import { loadConfig } from "../src/config/index.ts";
 import { createLogger } from "../src/log/logger.ts";
 import { collectProcessMetrics, createWorkerMetrics } from "../src/metrics/definitions.ts";
-import { assembleBatch, type PreparedInput } from "../src/model/batch.ts";
+import type { PreparedInput } from "../src/model/batch.ts";
+import { assembleRows, type RowGroup } from "../src/model/rows.ts";
 import type { AnswerScores, Model } from "../src/model/index.ts";
 import { loadManifest, type Manifest } from "../src/model/manifest.ts";
 import { preprocessImage } from "../src/model/preprocess.ts";
@@ -57,17 +58,19 @@ function cpuNow(): number {
   return (u.user + u.system) / 1e6;
 }
 
-/** Stands in for Model: no sharp, no onnxruntime; keeps the main-thread batch assembly the real infer() does. */
+/** Stands in for Model: no sharp, no onnxruntime; keeps the main-thread batch assembly the real inferRows() does. */
 function stubModel(manifest: Manifest, prepared: PreparedInput, onAnswered: (n: number) => void): Model {
   const answer: AnswerScores = { label: "yes", scores: { yes: 0.9, no: 0.05, maybe: 0.05 } };
   const stub = {
     info: { name: manifest.name, version: manifest.version, meaningful: manifest.meaningful },
     manifest,
-    prepare: async () => prepared, // read-only downstream: assembleBatch copies it into the feed
-    infer: async (items: readonly PreparedInput[]) => {
-      assembleBatch(items, manifest);
-      onAnswered(items.length);
-      return { answers: items.map(() => answer), runMs: 0 };
+    prepareImage: async () => prepared.pixels, // read-only downstream: assembleRows copies it into the feed
+    tokenize: () => prepared.inputIds,
+    inferRows: async (groups: readonly RowGroup[]) => {
+      assembleRows(groups, manifest);
+      const rows = groups.reduce((n, g) => n + g.rows.length, 0);
+      onAnswered(rows);
+      return { answers: groups.map((g) => g.rows.map(() => answer)), embeds: groups.map(() => undefined), runMs: 0 };
     },
     close: async () => undefined,
   };

@@ -13,7 +13,7 @@ export interface Flags {
   preset?: string; users?: string; spawnRate?: string; think?: string; rate?: string;
   stepRates?: string; stepUsers?: string; stepDuration?: string; slo?: string; maxErrorRate?: string;
   duration?: string; timeout?: string; warmup?: string; nats?: string; images?: string; generate?: string;
-  texts?: string; premises?: string; lane?: string; maxInFlight?: string; seed?: string; out?: string;
+  texts?: string; premises?: string; hypotheses?: string; lane?: string; maxInFlight?: string; seed?: string; out?: string;
   repeatImages?: boolean;
 }
 
@@ -38,6 +38,7 @@ export function createProgram(): Command {
     .option("--generate <n>", `how many images to generate when --images is not given (default ${generatedCount()})`)
     .option("--repeat-images", "send image files byte for byte, so the service's verdict cache may answer repeats (default: a unique trailer per request, pixels unchanged)")
     .option("--texts <file>", "hypothesis texts, one per line (default: built-in)")
+    .option("--hypotheses <n>", "hypotheses per request: more than 1 sends a policy list drawn from the texts (default 1)")
     .option("--premises <file>", "premise texts, one per line; each request gets one at random (default: none)")
     .addOption(new Option("--lane <lane>", "request lane (default interactive)").choices([...LANES]))
     .option("--max-in-flight <n>", `open model: cap on requests in flight; slots beyond it are dropped and counted (default ${DEFAULTS.maxInFlight})`)
@@ -77,6 +78,7 @@ export function inputFromFlags(flags: Flags, outDir: string): LoadInput {
     warmupMs: take("warmup", flags.warmup, parseDurationMs),
     maxInFlight: take("max-in-flight", flags.maxInFlight, (t) => parsePositive(t)),
     seed: take("seed", flags.seed, (t) => parsePositive(t, true)),
+    hypotheses: take("hypotheses", flags.hypotheses, (t) => parsePositive(t)),
     lane: flags.lane as Lane | undefined,
     images: flags.images !== undefined
       ? { kind: "dir", dir: flags.images }

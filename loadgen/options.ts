@@ -66,6 +66,8 @@ export interface LoadInput {
   uniqueImages?: boolean;
   texts?: TextSource;
   premises?: TextSource;
+  /** Hypotheses per request: 1 sends `text`; more send a policy list (`hypotheses`) drawn from the texts. Default 1. */
+  hypotheses?: number;
   /** Seed of the request picker, for repeatable request sequences. Default random. */
   seed?: number;
   /** Where report.json and report.html go; none written when absent. */
@@ -90,6 +92,7 @@ export interface LoadOptions {
   readonly uniqueImages: boolean;
   readonly texts: TextSource | undefined;
   readonly premises: TextSource | undefined;
+  readonly hypotheses: number;
   readonly seed: number;
   readonly outDir: string | undefined;
 }
@@ -140,6 +143,7 @@ export function resolveOptions(raw: LoadInput, env: NodeJS.ProcessEnv = process.
     uniqueImages: input.uniqueImages ?? true,
     texts: input.texts,
     premises: input.premises,
+    hypotheses: input.hypotheses ?? 1,
     seed: input.seed ?? randomInt(2 ** 31),
     outDir: input.outDir,
   } satisfies LoadOptions);
@@ -171,6 +175,9 @@ function checkNumbers(input: LoadInput, problems: string[]): void {
   positive("timeout", input.timeoutMs);
   positive("slo", input.sloMs);
   positive("max in flight", input.maxInFlight);
+  if (input.hypotheses !== undefined && !(Number.isInteger(input.hypotheses) && input.hypotheses >= 1 && input.hypotheses <= 256)) {
+    problems.push(`hypotheses must be a whole number within [1, 256] (got ${input.hypotheses})`);
+  }
   if (input.warmupMs !== undefined && !(input.warmupMs >= 0)) problems.push(`warmup must be ≥ 0 (got ${input.warmupMs})`);
   if (input.maxErrorRate !== undefined && !(input.maxErrorRate >= 0 && input.maxErrorRate <= 1)) {
     problems.push(`max error rate must be within [0, 1] (got ${input.maxErrorRate})`);

@@ -124,7 +124,7 @@ async function prepareWorkload(options: LoadOptions): Promise<Workload> {
   const images = await loadImages(options.images, random);
   const texts = await loadTexts(options.texts, DEFAULT_TEXTS, "texts");
   const premises = await loadTexts(options.premises, [], "premises");
-  return createWorkload(images, texts, premises, random);
+  return createWorkload(images, texts, premises, random, options.hypotheses);
 }
 
 async function connectNats(url: string): Promise<NatsConnection> {

@@ -2,16 +2,18 @@
  * One request, start to finish: pick the work item, enter it in the books, send it through the SDK,
  * and settle it with exactly one outcome whatever happens. Shared by the open and closed models.
  */
-import type { ClassifyOptions } from "../src/client/index.ts";
-import type { Lane, Verdict } from "../src/protocol/index.ts";
+import type { ClassifyManyOptions, ClassifyOptions } from "../src/client/index.ts";
+import type { ErrorVerdict, Lane, ListVerdict, Verdict } from "../src/protocol/index.ts";
 import { withUniqueTrailer } from "./images.ts";
 import type { Clock, Recorder } from "./recorder.ts";
-import { outcomeOfError, outcomeOfVerdict, type Outcome } from "./validate.ts";
+import { outcomeOfError, outcomeOfListVerdict, outcomeOfVerdict, type Outcome } from "./validate.ts";
 import type { Workload } from "./workload.ts";
 
 /** The part of OfaClient the generator uses (a narrow seam: the tests drive the real client through it). */
 export interface Sender {
   send(req: ClassifyOptions): Promise<Verdict>;
+  /** Policy lists (--hypotheses N > 1). */
+  sendMany?(req: ClassifyManyOptions): Promise<ListVerdict | ErrorVerdict>;
 }
 
 export interface SendContext {
@@ -40,15 +42,18 @@ export async function sendOne(ctx: SendContext, intendedAt: number): Promise<Out
   ctx.recorder.sent(id, intendedAt, ctx.clock.now());
   let outcome: Outcome;
   try {
-    const verdict = await ctx.sender.send({
+    const common = {
       id,
       image: ctx.uniqueImages ? withUniqueTrailer(item.image.bytes, id) : item.image.bytes,
-      text: item.text,
       ...(item.premise === undefined ? {} : { premise: item.premise }),
       timeoutMs: ctx.timeoutMs,
       lane: ctx.lane,
-    });
-    outcome = outcomeOfVerdict(verdict, id);
+    };
+    if (item.hypotheses && ctx.sender.sendMany) {
+      outcome = outcomeOfListVerdict(await ctx.sender.sendMany({ ...common, hypotheses: item.hypotheses }), id, item.hypotheses.length);
+    } else {
+      outcome = outcomeOfVerdict(await ctx.sender.send({ ...common, text: item.text }), id);
+    }
   } catch (err) {
     outcome = outcomeOfError(err);
   }

@@ -3,7 +3,7 @@
  * the contract (id, label, scores summing to 1, model present) even though the client already checked
  * the schema: a load test is where a broken service must not pass for a healthy one.
  */
-import { ErrorCode, VerdictLabel, type OkVerdict, type Verdict } from "../src/protocol/index.ts";
+import { ErrorCode, VerdictLabel, type ErrorVerdict, type ListVerdict, type OkVerdict, type Verdict } from "../src/protocol/index.ts";
 import { InvalidVerdictCode } from "./errors.ts";
 
 /** Softmax scores are floats; 1e-3 allows float32 rounding and JSON printing of three values. */
@@ -27,6 +27,18 @@ export function outcomeOfVerdict(verdict: Verdict, expectedId: string): Outcome 
     return invalid(InvalidVerdictCode.MODEL);
   }
   return { type: "ok", label: verdict.label, cached: verdict.cached === true, verdict };
+}
+
+/**
+ * A policy list's verdict: every result is checked like a single verdict and their count must match the request's.
+ * The outcome reports the list as one request, with its first result's label and the list's timings and batch.
+ */
+export function outcomeOfListVerdict(verdict: ListVerdict | ErrorVerdict, expectedId: string, hypotheses: number): Outcome {
+  if (!verdict.ok) return outcomeOfVerdict(verdict, expectedId);
+  if (!Array.isArray(verdict.results) || verdict.results.length !== hypotheses) return invalid(InvalidVerdictCode.SCORES);
+  const { results, ...rest } = verdict;
+  const outcomes = results.map((r) => outcomeOfVerdict({ ...rest, label: r.label, scores: r.scores }, expectedId));
+  return outcomes.find((o) => o.type !== "ok") ?? outcomes[0]!;
 }
 
 export function outcomeOfError(err: unknown): Outcome {

@@ -27,6 +27,8 @@ export interface WorkItem {
   readonly image: ImageItem;
   readonly text: string;
   readonly premise: string | undefined;
+  /** A policy list (--hypotheses N > 1): N texts about the image, `text` being the first. */
+  readonly hypotheses?: readonly string[];
 }
 
 export interface Workload {
@@ -36,14 +38,15 @@ export interface Workload {
   readonly premises: readonly string[];
 }
 
-export function createWorkload(images: readonly ImageItem[], texts: readonly string[], premises: readonly string[], random: Random): Workload {
+export function createWorkload(images: readonly ImageItem[], texts: readonly string[], premises: readonly string[], random: Random, hypotheses = 1): Workload {
   const pick = <T>(pool: readonly T[]): T => pool[Math.floor(random.next() * pool.length)]!;
-  return {
-    images,
-    texts,
-    premises,
-    next: () => ({ image: pick(images), text: pick(texts), premise: premises.length > 0 ? pick(premises) : undefined }),
+  const one = (): WorkItem => ({ image: pick(images), text: pick(texts), premise: premises.length > 0 ? pick(premises) : undefined });
+  const list = (): WorkItem => {
+    const item = one();
+    const rest = Array.from({ length: hypotheses - 1 }, () => pick(texts));
+    return { ...item, hypotheses: [item.text, ...rest] };
   };
+  return { images, texts, premises, next: hypotheses > 1 ? list : one };
 }
 
 export async function loadTexts(source: TextSource | undefined, fallback: readonly string[], what: string): Promise<readonly string[]> {

@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Generate the OFA-large-shaped random-weight benchmark model (never committed).
-#   scripts/model-large.sh [--force] [--fp16] [--out DIR]
-# Default DIR: ${OFA_CACHE_DIR:-$HOME/.cache/ofa-entail}/models/ofa-large-random.
+#   scripts/model-large.sh [--force] [--fp16] [--split] [--out DIR]
+# Default DIR: ${OFA_CACHE_DIR:-$HOME/.cache/ofa-entail}/models/ofa-large-random (with --split: …-random-split, the
+# image-encoder + text/fusion form of models/README.md §1.1a, which the policy-list benchmark uses).
 # Needs Debian python3-torch, python3-onnx, libopenblas0-pthread (models/README.md). About 6 min on
 # 2 cores, ~1.9 GB on disk, ~8 GB RAM at peak. Skips the export when DIR already holds a manifest.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${OFA_CACHE_DIR:-$HOME/.cache/ofa-entail}/models/ofa-large-random"
 force=0
+out_given=0
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --force) force=1 ;;
     --fp16) extra+=(--fp16) ;;
-    --out) out="$2"; shift ;;
+    --split) extra+=(--split); [ "$out_given" = 1 ] || out="${out}-split" ;;
+    --out) out="$2"; out_given=1; shift ;;
     *) echo "model-large: unknown argument $1" >&2; exit 2 ;;
   esac
   shift

@@ -82,7 +82,7 @@ program
   .command("classify")
   .description("send one request and print its verdict as one JSON line")
   .requiredOption("--image <file>", "image file (JPEG, PNG or WebP)")
-  .requiredOption("--text <text>", "the hypothesis")
+  .option("--text <text>", "the hypothesis; repeat it for a policy list (one request, one verdict with `results`)", (v: string, all: string[]) => [...all, v], [] as string[])
   .option("--premise <text>", "optional premise text")
   .option("--timeout <ms>", "how long to wait for the verdict", "30000")
   .option("--lane <lane>", "interactive or bulk", "interactive")

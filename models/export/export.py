@@ -5,6 +5,7 @@
   /usr/bin/python3 models/export/export.py --config large --out DIR           (random weights)
   /usr/bin/python3 models/export/export.py --config nano480 --out DIR         (tiny sizes at 480 px, benchmarks)
   /usr/bin/python3 models/export/export.py --config real  --checkpoint MS_DIR --out DIR [--fp16]
+  add --split for the split form: image_encoder.onnx + text_fusion.onnx instead of model.onnx
 
 See models/README.md. manifest.json is written last, so its presence means the directory is complete.
 """
@@ -14,6 +15,7 @@ import argparse
 import os
 import sys
 import time
+from typing import List
 
 import torch
 
@@ -51,21 +53,31 @@ def run(args: argparse.Namespace) -> None:
     log(f"built {args.config} model: {src.params:,} parameters in {time.time() - t0:.1f}s")
     rows, dec = _trace_rows(src)
     inputs = trace_inputs(rows, dec, src.pad, src.cfg.image_size)
-    onnx_path = os.path.join(args.out, "model.onnx")
-    export_onnx(src.model, inputs, onnx_path)
-    log(f"wrote {onnx_path} ({os.path.getsize(onnx_path) / 1e6:.1f} MB) at {time.time() - t0:.1f}s")
+    onnx_files = _export_graphs(src, inputs, args)
+    for f in onnx_files:
+        log(f"wrote {f} ({os.path.getsize(os.path.join(args.out, f)) / 1e6:.1f} MB) at {time.time() - t0:.1f}s")
     if args.fp16:
         import fp16
-        fp16.convert(onnx_path, os.path.join(args.out, "model.fp16.onnx"))
-        log(f"wrote model.fp16.onnx at {time.time() - t0:.1f}s")
+        for f in onnx_files:
+            fp16.convert(os.path.join(args.out, f), os.path.join(args.out, f.replace(".onnx", ".fp16.onnx")))
+        log(f"wrote the fp16 variants at {time.time() - t0:.1f}s")
     write_tokenizer(src.tokenizer, args.out, src.max_source_tokens + 2)
     manifest = build_manifest(
         name=src.name, version_prefix=src.version_prefix, meaningful=src.meaningful, source=src.source,
         onnx_dir=args.out, fp16=args.fp16, image_size=src.cfg.image_size, mean=src.mean, std=src.std,
         max_source_tokens=src.max_source_tokens, prompt_type=src.prompt_type, prompt=src.prompt,
-        answers=src.answers, special={"bos": src.bos, "pad": src.pad, "eos": src.eos})
+        answers=src.answers, special={"bos": src.bos, "pad": src.pad, "eos": src.eos}, split=args.split)
     write_manifest(args.out, manifest)
     log(f"done: {args.out} ({manifest['version']}) in {time.time() - t0:.1f}s")
+
+
+def _export_graphs(src: Source, inputs, args: argparse.Namespace) -> List[str]:
+    """The one-graph model.onnx, or with --split the image-encoder and text+fusion graphs (ofa_split.py)."""
+    if args.split:
+        from ofa_split import export_split
+        return [os.path.basename(p) for p in export_split(src.model, inputs, args.out)]
+    export_onnx(src.model, inputs, os.path.join(args.out, "model.onnx"))
+    return ["model.onnx"]
 
 
 def log(msg: str) -> None:
@@ -79,6 +91,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--vocab-dir", help="dir with vocab.json + merges.txt (default: the checkpoint's dir)")
     p.add_argument("--out", required=True, help="output model directory")
     p.add_argument("--fp16", action="store_true", help="also write model.fp16.onnx (for GPU)")
+    p.add_argument("--split", action="store_true",
+                   help="export the split form (image encoder + text/fusion graphs) instead of one graph")
     p.add_argument("--seed", type=int, default=0, help="random configs: weight seed")
     p.add_argument("--prompt-type", choices=["none", "prev_output"],
                    help="override the decoder prompt type (random configs default to none)")

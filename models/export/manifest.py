@@ -25,16 +25,24 @@ def sha256_file(path: str) -> str:
 def build_manifest(*, name: str, version_prefix: str, meaningful: bool, source: str, onnx_dir: str,
                    fp16: bool, image_size: int, mean: List[float], std: List[float],
                    max_source_tokens: int, prompt_type: str, prompt: Optional[Dict[str, str]],
-                   answers: List[Dict[str, object]], special: Dict[str, int]) -> dict:
-    digest = sha256_file(os.path.join(onnx_dir, "model.onnx"))[:12]
+                   answers: List[Dict[str, object]], special: Dict[str, int], split: bool = False) -> dict:
+    from ofa_split import EMBEDS_NAME, FUSION_FILE, IMAGE_FILE
+    graphs = [IMAGE_FILE, FUSION_FILE] if split else ["model.onnx"]
+    digest = _digest([os.path.join(onnx_dir, g) for g in graphs])
     templates = prompt or {"hypothesisOnly": HYPOTHESIS_ONLY, "withPremise": WITH_PREMISE}
+    fp16_of = lambda f: f.replace(".onnx", ".fp16.onnx") if fp16 else None  # noqa: E731
+    # A split directory describes its two graphs under `split` and has no one-graph `onnx` entry.
+    form = ({"split": {"imageEncoder": {"fp32": IMAGE_FILE, "fp16": fp16_of(IMAGE_FILE)},
+                       "textFusion": {"fp32": FUSION_FILE, "fp16": fp16_of(FUSION_FILE)},
+                       "imageEmbeds": EMBEDS_NAME}}
+            if split else {"onnx": {"fp32": "model.onnx", "fp16": fp16_of("model.onnx")}})
     return {
         "manifestVersion": MANIFEST_VERSION,
         "name": name,
         "version": f"{version_prefix}-{digest}",
         "meaningful": meaningful,
         "source": source,
-        "onnx": {"fp32": "model.onnx", "fp16": "model.fp16.onnx" if fp16 else None},
+        **form,
         "inputs": {"inputIds": "input_ids", "patchImages": "patch_images",
                    "decoderInputIds": "decoder_input_ids"},
         "output": "answer_logits",
@@ -44,6 +52,13 @@ def build_manifest(*, name: str, version_prefix: str, meaningful: bool, source: 
         "prompt": {"type": prompt_type, **templates},
         "answers": answers,
     }
+
+
+def _digest(paths: List[str]) -> str:
+    """The version suffix: the ONNX file's sha256 (one graph), or the sha256 of both graphs' hashes."""
+    if len(paths) == 1:
+        return sha256_file(paths[0])[:12]
+    return hashlib.sha256("".join(sha256_file(p) for p in paths).encode()).hexdigest()[:12]
 
 
 def write_manifest(out_dir: str, manifest: dict) -> str:

@@ -101,31 +101,42 @@ class OfaEncoder(_RelPos):
             return ids, emb.reshape(gh * gw, -1)
         return ids, self.embed_image_positions(ids)
 
-    def _embed(self, input_ids: torch.Tensor, patches: torch.Tensor, txt_pos: torch.Tensor,
-               img_pos: torch.Tensor) -> torch.Tensor:
-        """Image tokens then text tokens, each with type embedding and its own LayerNorm."""
-        txt = self.embed_tokens(input_ids) * self.embed_scale
-        img = self.image_proj(patches) * self.embed_scale
+    def embed_image(self, patch_images: torch.Tensor) -> Tuple[torch.Tensor, int, int]:
+        """The image-only part of the encoder: ResNet patches projected, type-embedded and LayerNorm'd.
+
+        -> (image tokens [B,N,D], grid height, grid width). It depends on the pixels alone, so a list of
+        hypotheses about one image needs it once (the split export's image-encoder graph is exactly this).
+        """
+        feat = self.embed_images(patch_images)  # [B,C,gh,gw]
+        gh, gw = int(feat.shape[-2]), int(feat.shape[-1])
+        img = self.image_proj(feat.flatten(2).transpose(1, 2)) * self.embed_scale
         if self.cfg.entangle_position_embedding:  # off for OFA-large (--disable-entangle)
-            txt, img = txt + txt_pos, img + img_pos
+            img = img + self._image_pos(gh, gw)[1]
+        if self.type_embedding is not None:
+            img = img + self.type_embedding.weight[1]
+        return _maybe(self.patch_layernorm_embedding, img), gh, gw
+
+    def _embed_text(self, input_ids: torch.Tensor, txt_pos: torch.Tensor) -> torch.Tensor:
+        txt = self.embed_tokens(input_ids) * self.embed_scale
+        if self.cfg.entangle_position_embedding:
+            txt = txt + txt_pos
         if self.type_embedding is not None:
             txt = txt + self.type_embedding.weight[0]
-            img = img + self.type_embedding.weight[1]
-        txt = _maybe(self.layernorm_embedding, txt)
-        img = _maybe(self.patch_layernorm_embedding, img)
-        return torch.cat([img, txt], dim=1)
+        return _maybe(self.layernorm_embedding, txt)
 
     def forward(self, input_ids: torch.Tensor, patch_images: torch.Tensor):
         """-> (hidden [B,N+T,D], key-padding mask [B,N+T] bool, LN'd positions [N+T,D])."""
-        feat = self.embed_images(patch_images)  # [B,C,gh,gw]
-        gh, gw = feat.shape[-2:]
-        patches = feat.flatten(2).transpose(1, 2)
+        img, gh, gw = self.embed_image(patch_images)
+        return self.encode(input_ids, img, gh, gw)
+
+    def encode(self, input_ids: torch.Tensor, img: torch.Tensor, gh: int, gw: int):
+        """The rest of the encoder, from image tokens [B,N,D] (embed_image) and the text ids."""
         t = input_ids.size(1)
         pad = torch.cat([torch.zeros_like(input_ids[:, :1]).expand(-1, gh * gw).bool(),
                          input_ids.eq(self.cfg.pad_token_id)], dim=1)
-        img_ids, img_pos = self._image_pos(int(gh), int(gw))
+        img_ids, img_pos = self._image_pos(gh, gw)
         txt_pos = self.embed_positions(torch.arange(t, device=input_ids.device))
-        x = self._embed(input_ids, patches, txt_pos, img_pos)
+        x = torch.cat([img, self._embed_text(input_ids, txt_pos)], dim=1)
         x = x * (1 - pad.unsqueeze(-1).type_as(x))
         pos = torch.cat([self.image_pos_ln(img_pos), self.pos_ln(txt_pos)], dim=0)
         abs_bias = _pos_bias(self.pos_q_linear, self.pos_k_linear, pos, pos, self.heads, self.pos_scaling)

@@ -4,6 +4,7 @@
 Reads one JSON request on stdin, writes one JSON answer on stdout. Float tensors travel as base64
 little-endian float32. Commands:
   logits   torch answer_logits of the seed-built random model for given (or default) inputs
+  cases    the default inputs of a model directory, without torch logits (for ONNX-only comparisons)
   text     reference pre_caption + prompt + BPE ids for a list of {hypothesis, premise?}
   images   write synthetic PNG/JPEG test images, return the PIL-bicubic reference tensors
   decode   reference softmax/argmax verdicts for given logits rows
@@ -100,6 +101,10 @@ def cmd_logits(req: dict) -> dict:
     return {"cases": cases}
 
 
+def cmd_cases(req: dict) -> dict:
+    return {"cases": default_cases(req["dir"])}
+
+
 def cmd_images(req: dict) -> dict:
     from image_ref import preprocess_bytes, synthetic_image
     os.makedirs(req["outDir"], exist_ok=True)
@@ -192,7 +197,7 @@ def cmd_fakereal(req: dict) -> dict:
     return out
 
 
-COMMANDS = {"text": cmd_text, "logits": cmd_logits, "images": cmd_images, "decode": cmd_decode,
+COMMANDS = {"text": cmd_text, "logits": cmd_logits, "cases": cmd_cases, "images": cmd_images, "decode": cmd_decode,
             "large": cmd_large, "regen": cmd_regen, "fakereal": cmd_fakereal}
 
 

@@ -1,5 +1,8 @@
-/** `ofa-entail classify`: one request, the verdict as one JSON line; exit 0 ok, 1 error verdict, 3 timeout or no broker,
- *  4 overloaded (stream or store full: try later). */
+/**
+ * `ofa-entail classify`: one request, the verdict as one JSON line; exit 0 ok, 1 error verdict, 3 timeout or no broker,
+ * 4 overloaded (stream or store full: try later). A repeated --text makes the request a policy list (`hypotheses`):
+ * still one request and one verdict.
+ */
 import { readFile } from "node:fs/promises";
 import type { Config } from "../config/index.ts";
 import { connectNats } from "../nats/connect.ts";
@@ -8,7 +11,8 @@ import { ClassifyError, OfaClient } from "./client.ts";
 
 export interface ClassifyCliOptions {
   image: string;
-  text: string;
+  /** One hypothesis, or several (repeated --text: a policy list). */
+  text: string | readonly string[];
   premise?: string;
   timeout: string;
   lane: string;
@@ -20,6 +24,8 @@ export async function runClassify(config: Config, opts: ClassifyCliOptions): Pro
   const timeoutMs = Number(opts.timeout);
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) return usage(`--timeout must be a positive number of ms, got ${opts.timeout}`);
   if (!LANES.includes(opts.lane as Lane)) return usage(`--lane must be one of ${LANES.join(", ")}`);
+  const texts = typeof opts.text === "string" ? [opts.text] : opts.text;
+  if (texts.length === 0) return usage("--text is required (repeat it for a policy list)");
   let image: Buffer;
   try {
     image = await readFile(opts.image);
@@ -35,7 +41,8 @@ export async function runClassify(config: Config, opts: ClassifyCliOptions): Pro
   }
   const client = new OfaClient(nc);
   try {
-    const verdict = await client.send({ image, text: opts.text, premise: opts.premise, timeoutMs, lane: opts.lane as Lane });
+    const common = { image, premise: opts.premise, timeoutMs, lane: opts.lane as Lane };
+    const verdict = texts.length === 1 ? await client.send({ ...common, text: texts[0]! }) : await client.sendMany({ ...common, hypotheses: texts });
     process.stdout.write(`${JSON.stringify(verdict)}\n`);
     if (verdict.ok) return EXIT.ok;
     process.stderr.write(`ofa-entail: ${verdict.error.code}: ${verdict.error.message}\n`);

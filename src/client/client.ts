@@ -14,14 +14,16 @@ import {
   Lane,
   OfaError,
   STREAMS,
-  decodeVerdict,
+  decodeAnyVerdict,
   payloadHash,
   requestIdProblem,
   requestSubject,
   sameRequest,
   waitForStoredVerdict,
   verdictSubject,
+  type AnyVerdict,
   type ErrorVerdict,
+  type ListVerdict,
   type OkVerdict,
   type RequestEnvelope,
   type Verdict,
@@ -48,6 +50,12 @@ export interface ClassifyOptions {
   id?: string;
 }
 
+/** A policy list: one image, several hypotheses, one request and one verdict with a result per hypothesis. */
+export interface ClassifyManyOptions extends Omit<ClassifyOptions, "text"> {
+  /** 1 … OFA_MAX_HYPOTHESES (default 16) hypotheses, answered in this order; `premise` is shared by all. */
+  hypotheses: readonly string[];
+}
+
 export interface ClientOptions {
   /** What to do with an image whose message would exceed the server's max_payload. Default "object-store". */
   largeImages?: "object-store" | "refuse";
@@ -71,9 +79,12 @@ export class ClassifyError extends OfaError {
   }
 }
 
+/** What is asked about the image: one text, or a policy list. */
+type Questions = { text: string } | { hypotheses: string[] };
+
 interface Pending {
   readonly id: string;
-  resolve(v: Verdict): void;
+  resolve(v: AnyVerdict): void;
 }
 
 export class OfaClient {
@@ -101,7 +112,7 @@ export class OfaClient {
         const waiter = this.pending.get(token);
         if (!waiter) return; // a duplicate after redelivery, or a verdict that arrived after its timeout
         try {
-          waiter.resolve(decodeVerdict(msg.data));
+          waiter.resolve(decodeAnyVerdict(msg.data));
         } catch {
           // malformed verdicts are ignored here; the timeout reports the request
         }
@@ -118,11 +129,31 @@ export class OfaClient {
 
   /** Like classify() but resolves with error verdicts too; rejects only on timeout or overload. */
   async send(req: ClassifyOptions): Promise<Verdict> {
+    return (await this.exchange(req, { text: req.text })) as Verdict;
+  }
+
+  /**
+   * A policy list: one request, the image sent, decoded and encoded once. Resolves with the list verdict (`results`
+   * in the order of `hypotheses`); rejects with ClassifyError on an error verdict (a fault in one hypothesis names
+   * it in `err.verdict.error.details.index`), a timeout or overload.
+   */
+  async classifyMany(req: ClassifyManyOptions): Promise<ListVerdict> {
+    const verdict = await this.sendMany(req);
+    if (verdict.ok) return verdict;
+    throw new ClassifyError(verdict.error.code as ErrorCode, verdict.error.message, verdict.id, verdict);
+  }
+
+  /** Like classifyMany() but resolves with error verdicts too. */
+  async sendMany(req: ClassifyManyOptions): Promise<ListVerdict | ErrorVerdict> {
+    return (await this.exchange(req, { hypotheses: [...req.hypotheses] })) as ListVerdict | ErrorVerdict;
+  }
+
+  private async exchange(req: Omit<ClassifyOptions, "text">, questions: Questions): Promise<AnyVerdict> {
     const id = req.id ?? randomUUID();
     const timeoutMs = req.timeoutMs ?? 30_000;
     const token = randomUUID().replaceAll("-", "");
     let timer: NodeJS.Timeout | undefined;
-    const answered = new Promise<Verdict>((resolve) => this.pending.set(token, { id, resolve }));
+    const answered = new Promise<AnyVerdict>((resolve) => this.pending.set(token, { id, resolve }));
     try {
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(
@@ -132,14 +163,14 @@ export class OfaClient {
       });
       const problem = requestIdProblem(id);
       if (problem) throw new ClassifyError(ErrorCode.REQUEST_ID, problem, id);
-      const sent = await Promise.race([this.publish(id, `${this.inboxPrefix}.${token}`, req, timeoutMs), timedOut]);
+      const sent = await Promise.race([this.publish(id, `${this.inboxPrefix}.${token}`, req, questions, timeoutMs), timedOut]);
       // A repeated id: JetStream dropped this publish, and the verdict goes (or went) to whoever sent the id first.
       // The verdict stream holds it (or will): answer from there at once, not at the timeout.
       const stored = sent.duplicate ? this.storedAnswer(id, sent.payload, Date.now() + timeoutMs, () => !this.pending.has(token)) : undefined;
       return await Promise.race(stored ? [answered, stored, timedOut] : [answered, timedOut]);
     } catch (err) {
       // The reply may have been published while this connection was away: the verdict stream keeps it.
-      const kept = err instanceof ClassifyError && err.code === ErrorCode.TIMEOUT ? await this.fromVerdictStream(id) : undefined;
+      const kept = err instanceof ClassifyError && err.code === ErrorCode.TIMEOUT ? await this.keptVerdict(id) : undefined;
       if (kept) return kept;
       throw err;
     } finally {
@@ -149,18 +180,18 @@ export class OfaClient {
   }
 
   /** The id's stored verdict, or OFA_ERR_ID_CONFLICT when it answered another payload; pends until one exists. */
-  private async storedAnswer(id: string, payload: string, untilMs: number, stop: () => boolean): Promise<Verdict> {
+  private async storedAnswer(id: string, payload: string, untilMs: number, stop: () => boolean): Promise<AnyVerdict> {
     const stored = await waitForStoredVerdict(await jetstreamManager(this.nc), id, untilMs, stop);
     if (!stored) return new Promise<never>(() => undefined); // the timeout (or the reply) settles it
     if (sameRequest(stored, payloadHash(Buffer.from(payload)))) return stored.verdict;
     throw new ClassifyError(ErrorCode.ID_CONFLICT, `id ${JSON.stringify(id)} already has a verdict for a different payload`, id, stored.verdict.ok ? undefined : stored.verdict);
   }
 
-  private async publish(id: string, replyTo: string, req: ClassifyOptions, timeoutMs: number): Promise<{ duplicate: boolean; payload: string }> {
+  private async publish(id: string, replyTo: string, req: Omit<ClassifyOptions, "text">, questions: Questions, timeoutMs: number): Promise<{ duplicate: boolean; payload: string }> {
     const envelope: RequestEnvelope = {
       v: 1,
       id,
-      text: req.text,
+      ...questions,
       ...(req.premise === undefined ? {} : { premise: req.premise }),
       image: await this.imageField(id, req.image),
     };
@@ -233,10 +264,16 @@ export class OfaClient {
 
   /** Reads a request's verdict from the verdict stream, if one was published. */
   async fromVerdictStream(id: string): Promise<Verdict | undefined> {
+    const kept = await this.keptVerdict(id);
+    return kept && !("results" in kept) ? kept : undefined;
+  }
+
+  /** Any verdict (single or list) kept in the verdict stream for this id. */
+  private async keptVerdict(id: string): Promise<AnyVerdict | undefined> {
     try {
       const jsm = await jetstreamManager(this.nc);
       const stored = await jsm.streams.getMessage(STREAMS.verdicts, { last_by_subj: verdictSubject(id) });
-      return stored ? decodeVerdict(stored.data) : undefined;
+      return stored ? decodeAnyVerdict(stored.data) : undefined;
     } catch {
       return undefined;
     }
@@ -247,7 +284,7 @@ export class OfaClient {
     for await (const s of this.statusEvents) {
       if (s.type !== "reconnect") continue;
       for (const waiter of [...this.pending.values()]) {
-        const kept = await this.fromVerdictStream(waiter.id);
+        const kept = await this.keptVerdict(waiter.id);
         if (kept) waiter.resolve(kept);
       }
     }

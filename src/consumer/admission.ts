@@ -8,6 +8,7 @@ import type { AnswerScores, Model } from "../model/index.ts";
 import { VerdictCache } from "./cache.ts";
 import type { ImageStore } from "./images.ts";
 import { hasExplicitId, type Job } from "./job.ts";
+import { newWork } from "./work.ts";
 
 export interface AdmissionDeps {
   readonly model: Model;
@@ -37,13 +38,26 @@ export async function admit(job: Job, deps: AdmissionDeps): Promise<Admitted> {
     job.imageRef = request.image.ref;
   }
   const image = request.image.kind === "inline" ? request.image.bytes : await deps.images.read(request.image.ref);
+  const texts = request.hypotheses ?? [request.text];
+  let cached: (AnswerScores | undefined)[] = [];
+  let keys: string[] | undefined;
   if (deps.cache) {
-    job.cacheKey = VerdictCache.key(image, request.text, request.premise, deps.model.info.version);
-    const answer = await deps.cache.get(job.cacheKey);
-    if (answer) return { kind: "cached", answer };
+    keys = VerdictCache.keys(image, texts, request.premise, deps.model.info.version);
+    job.cacheKey = keys[0];
+    const cache = deps.cache;
+    cached = await Promise.all(keys.map((k) => cache.get(k)));
   }
+  const work = newWork(request.hypotheses, texts.length, cached, keys);
+  job.work = work;
+  if (texts.every((_, i) => cached[i] !== undefined)) return { kind: "cached", answer: cached[0]! };
   const started = deps.now();
-  job.prepared = await deps.model.prepare(image, request.text, request.premise);
+  // Decoded and resized once, whatever the number of hypotheses; tokenised per hypothesis the cache did not answer.
+  work.image = { pixels: await deps.model.prepareImage(image) };
+  texts.forEach((text, i) => {
+    if (cached[i] !== undefined) return;
+    work.rows.push(deps.model.tokenize(text, request.premise));
+    work.rowIndex.push(i);
+  });
   job.preprocessMs = deps.now() - started;
   return { kind: "prepared" };
 }

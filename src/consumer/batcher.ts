@@ -45,6 +45,45 @@ export class ReadyQueue<T extends Queued> {
     return batch;
   }
 
+  /**
+   * Like take(), counting rows instead of items: `rowsOf(item)` rows wait in each item (a policy list has one per
+   * hypothesis), and at most `maxRows` are taken. An item whose rows do not all fit is taken in part and stays at the
+   * head of its lane, so the next batch continues it. Bulk's guaranteed share is counted in rows too.
+   */
+  takeRows(maxRows: number, rowsOf: (item: T) => number): { item: T; rows: number }[] {
+    const { interactive, bulk } = this.lanes;
+    if (bulk.length > 0) this.bulkCredit += maxRows * BULK_SHARE;
+    else this.bulkCredit = 0;
+    const slices = new Map<T, { item: T; rows: number }>();
+    const drain = (lane: T[], budget: number): number => {
+      let used = 0;
+      while (lane.length > 0 && used < budget) {
+        const item = lane[0]!;
+        const slice = slices.get(item) ?? { item, rows: 0 };
+        slices.set(item, slice);
+        const left = rowsOf(item) - slice.rows;
+        const k = Math.min(left, budget - used);
+        slice.rows += k;
+        used += k;
+        if (k < left) break; // the rest of this item waits at the head of its lane
+        lane.shift();
+      }
+      return used;
+    };
+    const bulkFirst = drain(bulk, Math.min(Math.floor(this.bulkCredit), maxRows));
+    this.bulkCredit -= bulkFirst;
+    const taken = bulkFirst + drain(interactive, maxRows - bulkFirst);
+    drain(bulk, maxRows - taken);
+    return [...slices.values()].filter((s) => s.rows > 0);
+  }
+
+  /** Rows waiting in the queue. */
+  rowCount(rowsOf: (item: T) => number): number {
+    let n = 0;
+    for (const lane of [this.lanes.interactive, this.lanes.bulk]) for (const item of lane) n += rowsOf(item);
+    return n;
+  }
+
   /** Removes every item for which `pred` holds (e.g. expired deadlines) and returns them. */
   extract(pred: (item: T) => boolean): T[] {
     const out: T[] = [];

@@ -1,7 +1,7 @@
 /** One request as a worker holds it: the JetStream message plus what the worker learnt about it. */
 import type { JsMsg } from "@nats-io/jetstream";
 import { Header, payloadHash, trustedHeaders, type ImageRef, type Lane, type VerdictError } from "../protocol/index.ts";
-import type { PreparedInput } from "../model/index.ts";
+import type { RequestWork } from "./work.ts";
 
 export interface Job {
   readonly msg: JsMsg;
@@ -21,7 +21,8 @@ export interface Job {
   readonly rejection: VerdictError | undefined;
   preprocessMs: number;
   readyAtMs: number;
-  prepared: PreparedInput | undefined;
+  /** The rows still to run (set at admission). */
+  work: RequestWork | undefined;
   imageRef: ImageRef | undefined;
   cacheKey: string | undefined;
 }
@@ -41,7 +42,7 @@ export function jobFromMessage(msg: JsMsg, lane: Lane, nowMs: number, replySubje
     rejection: problems[0],
     preprocessMs: 0,
     readyAtMs: 0,
-    prepared: undefined,
+    work: undefined,
     imageRef: undefined,
     cacheKey: undefined,
   };

@@ -9,8 +9,8 @@ import { jetstream, type Consumer, type JetStreamClient, type JsMsg } from "@nat
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
 import type { WorkerMetrics } from "../metrics/definitions.ts";
-import type { AnswerScores, Model } from "../model/index.ts";
-import { ErrorCode, LANES, OfaError, STREAMS, VerdictError, consumerName, errorVerdict, type Lane, type OkVerdict, type RequestLimits } from "../protocol/index.ts";
+import type { AnswerScores, Model, RowsResult } from "../model/index.ts";
+import { ErrorCode, LANES, OfaError, STREAMS, VerdictError, consumerName, errorVerdict, type Lane, type ListVerdict, type OkVerdict, type RequestLimits } from "../protocol/index.ts";
 import { within } from "../runtime/within.ts";
 import { admit, isExpired, type AdmissionDeps } from "./admission.ts";
 import { batchDueInMs, ReadyQueue } from "./batcher.ts";
@@ -22,6 +22,7 @@ import { LanePuller, type Room } from "./puller.ts";
 import { VerdictPublisher } from "../nats/publish.ts";
 import { decideSettlement, settleAfterPublish, type Outcome, type Term } from "./settle.ts";
 import { Signal } from "./signal.ts";
+import { cacheAnswers, listVerdict, nextRows, recordRun, rowsLeft } from "./work.ts";
 
 export type ConsumerState = "starting" | "ready" | "draining" | "closed";
 
@@ -46,7 +47,7 @@ export function consumerSettings(config: Config, workerId: number): ConsumerSett
     ackWaitMs: config.ackWaitMs,
     maxDeliver: config.maxDeliver,
     maxImageBytes: config.maxImageBytes,
-    limits: { maxPayloadBytes: config.maxPayloadBytes, maxTextChars: config.maxTextChars },
+    limits: { maxPayloadBytes: config.maxPayloadBytes, maxTextChars: config.maxTextChars, maxHypotheses: config.maxHypotheses },
     replySubjects: config.replySubjects,
   };
 }
@@ -171,7 +172,7 @@ export class EntailmentConsumer {
       const admitted = await admit(job, this.admission).finally(() => (this.preparing -= 1));
       if (admitted.kind === "cached") {
         this.deps.metrics.cacheHits.inc();
-        await this.settle(job, { kind: "answered" }, this.okVerdict(job, admitted.answer, 1, 0, true));
+        await this.settle(job, { kind: "answered" }, this.verdictOf(job, 1, 0, true));
         return;
       }
       if (this.deps.cache) this.deps.metrics.cacheMisses.inc();
@@ -188,7 +189,7 @@ export class EntailmentConsumer {
     if (this.inferring) return;
     clearTimeout(this.batchTimer);
     const { maxBatch, maxBatchDelayMs } = this.deps.settings;
-    const due = batchDueInMs(this.ready.size, this.ready.oldestReadyAtMs(), maxBatch, maxBatchDelayMs, this.now(), this.preparing, this.recentRunMs);
+    const due = batchDueInMs(this.ready.rowCount((j) => rowsLeft(j.work!)), this.ready.oldestReadyAtMs(), maxBatch, maxBatchDelayMs, this.now(), this.preparing, this.recentRunMs);
     if (due === Infinity) return;
     if (due > 0) {
       this.batchTimer = setTimeout(() => this.scheduleBatch(), due);
@@ -206,29 +207,42 @@ export class EntailmentConsumer {
     for (const job of this.ready.extract((j) => isExpired(j, now))) {
       void this.settle(job, { kind: "failed", error: new VerdictError(ErrorCode.DEADLINE_EXCEEDED, "deadline passed while waiting for a batch") });
     }
-    const batch = this.ready.take(this.deps.settings.maxBatch);
-    if (batch.length === 0) return;
+    // OFA_MAX_BATCH counts rows (hypotheses): a long list is split across runs, its image encoded by the first.
+    const slices = this.ready.takeRows(this.deps.settings.maxBatch, (j) => rowsLeft(j.work!));
+    if (slices.length === 0) return;
+    const rows = slices.reduce((n, s) => n + s.rows, 0);
     const startedAt = this.now();
-    let answers: readonly AnswerScores[];
-    let runMs: number;
+    let result: RowsResult;
     try {
-      ({ answers, runMs } = await this.deps.model.infer(batch.map((j) => j.prepared!)));
+      result = await this.deps.model.inferRows(slices.map(({ item, rows: n }) => ({ image: item.work!.image, rows: nextRows(item.work!, n) })));
     } catch (err) {
-      this.deps.logger.error({ err, batchSize: batch.length }, "inference failed");
-      const error = new OfaError(ErrorCode.MODEL_RUN, `inference failed: ${(err as Error).message}`, { cause: err });
-      await Promise.all(batch.map((job) => this.settle(job, { kind: "failed", error })));
+      this.deps.logger.error({ err, batchSize: rows }, "inference failed");
+      const error = err instanceof OfaError ? err : new OfaError(ErrorCode.MODEL_RUN, `inference failed: ${(err as Error).message}`, { cause: err });
+      const failed = new Set(slices.map((s) => s.item));
+      this.ready.extract((j) => failed.has(j)); // a list taken in part is handed back whole
+      await Promise.all(slices.map(({ item }) => this.settle(item, { kind: "failed", error })));
       return;
     }
+    const { runMs } = result;
     this.deps.metrics.inference.observe(runMs / 1000);
     this.recentRunMs = this.recentRunMs === 0 ? runMs : 0.8 * this.recentRunMs + 0.2 * runMs;
-    this.deps.metrics.batchSize.observe(batch.length);
+    this.deps.metrics.batchSize.observe(rows);
     await Promise.all(
-      batch.map((job, i) => {
-        job.prepared = undefined; // release the pixels before publishing
-        this.deps.metrics.batchWait.observe(Math.max(0, startedAt - job.readyAtMs) / 1000);
-        return this.settle(job, { kind: "answered" }, this.okVerdict(job, answers[i]!, batch.length, runMs, false, startedAt - job.readyAtMs));
+      slices.map(({ item: job }, g) => {
+        const work = job.work!;
+        recordRun(work, result.answers[g]!, result.embeds[g], runMs, rows, startedAt);
+        if (rowsLeft(work) > 0) return undefined; // the rest of the list runs in the next batch
+        this.deps.metrics.batchWait.observe(Math.max(0, work.firstRunAtMs! - job.readyAtMs) / 1000);
+        return this.settle(job, { kind: "answered" }, this.verdictOf(job, work.lastRunRows, work.inferenceMs, false, work.firstRunAtMs! - job.readyAtMs));
       }),
     );
+  }
+
+  /** The ok verdict of a fully answered request: single, or a list's `results`. */
+  private verdictOf(job: Job, batchSize: number, inferenceMs: number, cached: boolean, batchWaitMs = 0): OkVerdict | ListVerdict {
+    const work = job.work!;
+    const base = this.okVerdict(job, work.answers[0]!, batchSize, inferenceMs, cached, batchWaitMs);
+    return work.hypotheses ? listVerdict(base, work) : base;
   }
 
   private okVerdict(job: Job, answer: AnswerScores, batchSize: number, inferenceMs: number, cached: boolean, batchWaitMs = 0): OkVerdict {
@@ -255,7 +269,7 @@ export class EntailmentConsumer {
   }
 
   /** Publishes what the settlement calls for, then acks / terms / naks. Never throws. */
-  private async settle(job: Job, outcome: Outcome, verdict?: OkVerdict): Promise<void> {
+  private async settle(job: Job, outcome: Outcome, verdict?: OkVerdict | ListVerdict): Promise<void> {
     const { settings, metrics, logger } = this.deps;
     const decision = decideSettlement(outcome, job.deliveries, settings);
     const log = logger.child({ reqId: job.id, seq: job.msg.info.streamSequence, deliveries: job.deliveries, lane: job.lane });
@@ -268,11 +282,13 @@ export class EntailmentConsumer {
           job.msg.ack();
           metrics.verdicts.inc({ outcome: "ok", code: "none" });
           metrics.total.observe(verdict.timings.totalMs / 1000);
-          if (this.deps.cache && job.cacheKey && !verdict.cached) void this.deps.cache.put(job.cacheKey, { label: verdict.label, scores: verdict.scores });
-          log.info({ outcome: "ok", label: verdict.label, batchSize: verdict.batchSize, cached: verdict.cached === true, timings: verdict.timings }, "verdict");
+          if (this.deps.cache && job.work && !verdict.cached) cacheAnswers(this.deps.cache, job.work);
+          const answered = "results" in verdict ? { hypotheses: verdict.results.length } : { label: verdict.label };
+          log.info({ outcome: "ok", ...answered, batchSize: verdict.batchSize, cached: verdict.cached === true, timings: verdict.timings }, "verdict");
         }
       } else if (decision.kind === "term") {
-        const ev = errorVerdict(job.id, decision.code, decision.message, { model: this.deps.model.info, deliveries: job.deliveries, worker: settings.workerName });
+        const details = outcome.kind === "failed" && outcome.error instanceof VerdictError ? outcome.error.details : undefined;
+        const ev = errorVerdict(job.id, decision.code, decision.message, { model: this.deps.model.info, deliveries: job.deliveries, worker: settings.workerName, details });
         await this.terminate(job, settleAfterPublish(decision, await this.publisher.publish(job, ev)), log);
       } else if (decision.kind === "nak") {
         job.msg.nak(decision.delayMs);

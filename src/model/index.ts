@@ -4,19 +4,21 @@
  */
 import { ErrorCode, OfaError } from "../protocol/errors.ts";
 import type { ModelInfo } from "../protocol/verdict.ts";
-import { assembleBatch, type PreparedInput } from "./batch.ts";
+import type { PreparedInput } from "./batch.ts";
 import { decodeVerdict, type AnswerScores } from "./decode.ts";
 import { loadManifest, type Manifest } from "./manifest.ts";
 import { preprocessImage, type ImageLimits } from "./preprocess.ts";
 import { PillowResizer } from "./resizer.ts";
 import { assertExecutionProvider, providerLoadFailure } from "./providers.ts";
 import { buildPrompt } from "./prompt.ts";
+import { assembleRows, type ImageEmbeds, type RowGroup } from "./rows.ts";
 import { ModelSession } from "./session.ts";
 import { loadTokenizer, type PromptTokenizer } from "./tokenizer.ts";
 
 export type { PreparedInput } from "./batch.ts";
 export type { AnswerScores } from "./decode.ts";
 export type { Manifest } from "./manifest.ts";
+export type { GroupImage, ImageEmbeds, RowGroup } from "./rows.ts";
 export { loadManifest } from "./manifest.ts";
 
 export interface ModelOptions {
@@ -33,6 +35,14 @@ export interface ModelOptions {
 
 export interface BatchResult {
   readonly answers: readonly AnswerScores[];
+  readonly runMs: number;
+}
+
+export interface RowsResult {
+  /** Per group, one answer per row, in order. */
+  readonly answers: readonly (readonly AnswerScores[])[];
+  /** Per group: the image's embeddings when this run encoded it (split form), for the group's later rows. */
+  readonly embeds: readonly (ImageEmbeds | undefined)[];
   readonly runMs: number;
 }
 
@@ -63,8 +73,10 @@ export class Model {
     assertExecutionProvider(options.executionProvider);
     const dir = await loadManifest(options.modelDir);
     const tokenizer = await loadTokenizer(dir.dir, dir.manifest);
+    const graphs = dir.graphs(options.precision);
     const session = await ModelSession.open({
-      onnxPath: dir.onnxPath(options.precision),
+      onnxPath: graphs.form === "one" ? graphs.model : graphs.textFusion,
+      ...(graphs.form === "split" ? { split: { imageEncoderPath: graphs.imageEncoder, textFusionPath: graphs.textFusion, imageEmbeds: graphs.imageEmbeds } } : {}),
       executionProvider: options.executionProvider,
       intraOpThreads: options.intraOpThreads,
       inputNames: dir.manifest.inputs,
@@ -89,11 +101,41 @@ export class Model {
     return { pixels, inputIds: this.tokenizer.encodePrompt(buildPrompt(this.manifest, text, premise)) };
   }
 
-  /** One session.run for the whole batch. */
+  /** Decode + resize + normalise an image once, for any number of hypotheses about it. Throws VerdictError on bad input. */
+  prepareImage(image: Uint8Array): Promise<Float32Array> {
+    return preprocessImage(image, this.manifest.image, this.limits, this.pillow);
+  }
+
+  /** The prompt token ids of one hypothesis (and optional premise). */
+  tokenize(text: string, premise?: string): number[] {
+    return this.tokenizer.encodePrompt(buildPrompt(this.manifest, text, premise));
+  }
+
+  /** One batch of single requests (each its own image). */
   async infer(items: readonly PreparedInput[]): Promise<BatchResult> {
-    const result = await this.session.run(assembleBatch(items, this.manifest));
-    const answers = items.map((_, row) => decodeVerdict(result.logits.subarray(row * result.columns, (row + 1) * result.columns), this.manifest.answers));
-    return { answers, runMs: result.runMs };
+    const result = await this.inferRows(items.map((item) => ({ image: { pixels: item.pixels }, rows: [item.inputIds] })));
+    return { answers: result.answers.map((a) => a[0]!), runMs: result.runMs };
+  }
+
+  /** One run for rows that share images: each new image is encoded once (split form), whatever its row count. */
+  async inferRows(groups: readonly RowGroup[]): Promise<RowsResult> {
+    const result = await this.session.run(assembleRows(groups, this.manifest));
+    const { columns, logits } = result;
+    let row = 0;
+    const answers = groups.map((g) => g.rows.map(() => decodeVerdict(logits.subarray(row * columns, ++row * columns), this.manifest.answers)));
+    let fresh = 0;
+    const embeds = groups.map((g): ImageEmbeds | undefined => {
+      if (!("pixels" in g.image) || !result.embeds) return undefined;
+      const { data, tokens, dim } = result.embeds;
+      const size = tokens * dim;
+      return { data: data.subarray(fresh * size, ++fresh * size), tokens, dim };
+    });
+    return { answers, embeds, runMs: result.runMs };
+  }
+
+  /** True when the model directory has the split form (each image is encoded once per request). */
+  get split(): boolean {
+    return this.manifest.split !== undefined;
   }
 
   /** Runs a grey image through the whole path; refuses a model whose answers are not finite. */

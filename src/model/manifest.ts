@@ -12,13 +12,25 @@ import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { OfaError, ErrorCode } from "../protocol/errors.ts";
 import type { ModelInfo } from "../protocol/verdict.ts";
 
+const OnnxFilesSchema = Type.Object({ fp32: Type.String({ minLength: 1 }), fp16: Type.Optional(Type.Union([Type.String(), Type.Null()])) });
+
+/** The split form (models/README.md): an image-encoder graph and a text+fusion graph joined by the image embeddings. */
+const SplitSchema = Type.Object({
+  imageEncoder: OnnxFilesSchema,
+  textFusion: OnnxFilesSchema,
+  /** Output of the image encoder and input of the text+fusion graph ([B,N,D] float32). */
+  imageEmbeds: Type.String({ minLength: 1 }),
+});
+
 export const ManifestSchema = Type.Object({
   manifestVersion: Type.Literal(1),
   name: Type.String({ minLength: 1 }),
   version: Type.String({ minLength: 1 }),
   meaningful: Type.Boolean(),
   source: Type.Optional(Type.String()),
-  onnx: Type.Object({ fp32: Type.String({ minLength: 1 }), fp16: Type.Optional(Type.Union([Type.String(), Type.Null()])) }),
+  /** The one-graph form; a split directory has `split` instead (at least one of the two is present). */
+  onnx: Type.Optional(OnnxFilesSchema),
+  split: Type.Optional(SplitSchema),
   inputs: Type.Object({ inputIds: Type.String(), patchImages: Type.String(), decoderInputIds: Type.String() }),
   output: Type.String(),
   image: Type.Object({
@@ -47,6 +59,12 @@ export const ManifestSchema = Type.Object({
 export type Manifest = Static<typeof ManifestSchema>;
 export type ImageSpec = Manifest["image"];
 export type Answer = Manifest["answers"][number];
+type OnnxFiles = Static<typeof OnnxFilesSchema>;
+
+/** Where the graphs of one precision are: one graph, or the split pair. */
+export type GraphPaths =
+  | { readonly form: "one"; readonly model: string }
+  | { readonly form: "split"; readonly imageEncoder: string; readonly textFusion: string; readonly imageEmbeds: string };
 
 const checkManifest = TypeCompiler.Compile(ManifestSchema);
 
@@ -55,6 +73,8 @@ export interface ModelDir {
   readonly dir: string;
   readonly manifest: Manifest;
   onnxPath(precision: "fp32" | "fp16"): string;
+  /** The split pair when the directory has one (preferred: it encodes each image once), else the one graph. */
+  graphs(precision: "fp32" | "fp16"): GraphPaths;
   readonly info: ModelInfo;
 }
 
@@ -84,14 +104,26 @@ export async function loadManifest(dirArg: string): Promise<ModelDir> {
   const manifest = raw;
   const labels = new Set(manifest.answers.map((a) => a.label));
   if (labels.size !== 3) throw new OfaError(ErrorCode.CONFIG, `model manifest ${path}: answers must be yes, no and maybe once each`);
+  if (!manifest.onnx && !manifest.split) throw new OfaError(ErrorCode.CONFIG, `model manifest ${path} names no graph: it needs \`onnx\` or \`split\``);
+  const file = (files: OnnxFiles | undefined, precision: "fp32" | "fp16", what: string): string => {
+    const name = precision === "fp16" ? files?.fp16 : files?.fp32;
+    if (!name) throw new OfaError(ErrorCode.CONFIG, `model ${manifest.name} has no ${precision} ${what}`);
+    return join(dir, name);
+  };
   return {
     dir,
     manifest,
     info: Object.freeze({ name: manifest.name, version: manifest.version, meaningful: manifest.meaningful }),
-    onnxPath(precision) {
-      const file = precision === "fp16" ? manifest.onnx.fp16 : manifest.onnx.fp32;
-      if (!file) throw new OfaError(ErrorCode.CONFIG, `model ${manifest.name} has no ${precision} ONNX file`);
-      return join(dir, file);
+    onnxPath: (precision) => file(manifest.onnx, precision, "ONNX file"),
+    graphs(precision) {
+      const split = manifest.split;
+      if (!split) return { form: "one", model: file(manifest.onnx, precision, "ONNX file") };
+      return {
+        form: "split",
+        imageEncoder: file(split.imageEncoder, precision, "image-encoder graph"),
+        textFusion: file(split.textFusion, precision, "text+fusion graph"),
+        imageEmbeds: split.imageEmbeds,
+      };
     },
   };
 }

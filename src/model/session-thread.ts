@@ -6,12 +6,13 @@
 import { parentPort, workerData } from "node:worker_threads";
 import ort from "onnxruntime-node";
 import type { SessionRequest, SessionReply, SessionThreadOptions } from "./session-protocol.ts";
+import { rowsRunner } from "./split-session.ts";
 
 const options = (workerData as { options: SessionThreadOptions }).options;
 const port = parentPort!;
 
-async function open(): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(options.onnxPath, {
+function open(path: string): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(path, {
     executionProviders: [options.executionProvider],
     intraOpNumThreads: options.intraOpThreads,
     interOpNumThreads: 1,
@@ -23,31 +24,20 @@ async function open(): Promise<ort.InferenceSession> {
   });
 }
 
-const ready = open();
-
-async function run(request: Extract<SessionRequest, { kind: "run" }>): Promise<SessionReply> {
-  const session = await ready;
-  const { feed } = request;
-  const names = options.inputNames;
-  const started = performance.now();
-  const outputs = await session.run({
-    [names.inputIds]: new ort.Tensor("int64", feed.inputIds, [feed.batch, feed.textLength]),
-    [names.patchImages]: new ort.Tensor("float32", feed.images, [feed.batch, 3, feed.imageSize, feed.imageSize]),
-    [names.decoderInputIds]: new ort.Tensor("int64", feed.decoderIds, [feed.batch, feed.decoderLength]),
-  });
-  const tensor = outputs[options.outputName];
-  if (!tensor) throw new Error(`model has no output ${options.outputName}`);
-  const logits = Float32Array.from(tensor.data as Float32Array);
-  return { kind: "result", id: request.id, logits, columns: Number(tensor.dims[1]), runMs: performance.now() - started };
-}
+// One graph or the split pair (split-session.ts); both run the same row feeds.
+const { ready, runner } = rowsRunner(options, open, ort.Tensor);
 
 port.on("message", (request: SessionRequest) => {
   const reply =
-    request.kind === "run"
-      ? run(request)
+    request.kind === "rows"
+      ? runner.run(request.id, request.feed)
       : ready.then((): SessionReply => ({ kind: "loaded", id: request.id }));
   reply.then(
-    (r) => port.postMessage(r, r.kind === "result" ? [r.logits.buffer as ArrayBuffer] : []),
+    (r) => port.postMessage(r, r.kind === "rows" ? transferables(r) : []),
     (err: unknown) => port.postMessage({ kind: "error", id: request.id, message: err instanceof Error ? err.message : String(err) } satisfies SessionReply),
   );
 });
+
+function transferables(r: Extract<SessionReply, { kind: "rows" }>): ArrayBuffer[] {
+  return [r.logits.buffer as ArrayBuffer, ...(r.embeds ? [r.embeds.data.buffer as ArrayBuffer] : [])];
+}

@@ -4,16 +4,12 @@
  */
 import { Worker } from "node:worker_threads";
 import { ErrorCode, OfaError } from "../protocol/errors.ts";
-import type { BatchFeed } from "./batch.ts";
+import type { RowsFeed } from "./rows.ts";
 import type { SessionReply, SessionRequest, SessionThreadOptions } from "./session-protocol.ts";
 
 export type { SessionThreadOptions };
 
-export interface RunResult {
-  readonly logits: Float32Array;
-  readonly columns: number;
-  readonly runMs: number;
-}
+export type RunResult = Omit<Extract<SessionReply, { kind: "rows" }>, "kind" | "id">;
 
 export class ModelSession {
   private readonly thread: Worker;
@@ -49,16 +45,17 @@ export class ModelSession {
     return session;
   }
 
-  async run(feed: BatchFeed): Promise<RunResult> {
-    const transfer = [feed.inputIds.buffer, feed.images.buffer, feed.decoderIds.buffer] as ArrayBuffer[];
+  /** One run of rows sharing images (rows.ts); the feed's buffers are moved to the thread. */
+  async run(feed: RowsFeed): Promise<RunResult> {
+    const transfer = [feed.inputIds.buffer, feed.images.buffer, feed.decoderIds.buffer, feed.embeds.buffer, feed.rowImage.buffer] as ArrayBuffer[];
     let reply: SessionReply;
     try {
-      reply = await this.call({ kind: "run", id: 0, feed }, transfer);
+      reply = await this.call({ kind: "rows", id: 0, feed }, transfer);
     } catch (err) {
       // session.run rejected (or the thread died under it): a typed, retryable model failure, cause kept.
       throw new OfaError(ErrorCode.MODEL_RUN, `session.run failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
-    if (reply.kind !== "result") throw new OfaError(ErrorCode.MODEL_RUN, "session thread answered a run without a result");
+    if (reply.kind !== "rows") throw new OfaError(ErrorCode.MODEL_RUN, "session thread answered a run without a result");
     return reply;
   }
 

@@ -23,7 +23,7 @@ import {
   sameRequest,
   storedVerdict,
   verdictSubject,
-  type Verdict,
+  type AnyVerdict,
 } from "../protocol/index.ts";
 
 /**
@@ -63,7 +63,7 @@ export class VerdictPublisher {
     this.js = js;
   }
 
-  async publish(job: AnswerTarget, verdict: Verdict): Promise<Published> {
+  async publish(job: AnswerTarget, verdict: AnyVerdict): Promise<Published> {
     const h = verdictHeaders(verdict);
     h.set(Header.RequestHash, job.payloadHash);
     const data = encodeVerdict(verdict);
@@ -125,7 +125,7 @@ export class VerdictPublisher {
 }
 
 /** NATS-micro error headers (Nats-Service-Error / -Code) plus our stable code on error verdicts; empty on ok ones. */
-export function verdictHeaders(verdict: Verdict): MsgHdrs {
+export function verdictHeaders(verdict: AnyVerdict): MsgHdrs {
   const h = natsHeaders();
   if (verdict.ok) return h;
   const status = isErrorCode(verdict.error.code) ? ERROR_SPECS[verdict.error.code].status : 500;

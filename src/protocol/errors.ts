@@ -12,6 +12,7 @@ export const ErrorCode = {
   PAYLOAD_TOO_LARGE: "OFA_ERR_PAYLOAD_TOO_LARGE",
   TEXT_EMPTY: "OFA_ERR_TEXT_EMPTY",
   TEXT_TOO_LONG: "OFA_ERR_TEXT_TOO_LONG",
+  TOO_MANY_HYPOTHESES: "OFA_ERR_TOO_MANY_HYPOTHESES",
   IMAGE_BASE64: "OFA_ERR_IMAGE_BASE64",
   IMAGE_EMPTY: "OFA_ERR_IMAGE_EMPTY",
   IMAGE_FORMAT: "OFA_ERR_IMAGE_FORMAT",
@@ -48,6 +49,7 @@ export const ERROR_SPECS: Readonly<Record<ErrorCode, ErrorSpec>> = Object.freeze
   OFA_ERR_PAYLOAD_TOO_LARGE: { status: 413, retryable: false, summary: "request payload is larger than allowed" },
   OFA_ERR_TEXT_EMPTY: { status: 400, retryable: false, summary: "text (or premise) is empty or whitespace" },
   OFA_ERR_TEXT_TOO_LONG: { status: 413, retryable: false, summary: "text (or premise) is longer than allowed" },
+  OFA_ERR_TOO_MANY_HYPOTHESES: { status: 413, retryable: false, summary: "a policy list has more hypotheses than allowed" },
   OFA_ERR_IMAGE_BASE64: { status: 400, retryable: false, summary: "image is not valid base64" },
   OFA_ERR_IMAGE_EMPTY: { status: 400, retryable: false, summary: "image has zero bytes" },
   OFA_ERR_IMAGE_FORMAT: { status: 415, retryable: false, summary: "image format is not accepted" },
@@ -79,11 +81,19 @@ export class OfaError extends Error {
   }
 }
 
+/** Where in a request a fault is: `index` names the hypothesis of a policy list. */
+export interface FaultDetails {
+  readonly index?: number;
+}
+
 /** A failure that ends in an error verdict for the caller (bad input, deadline, model failure). */
 export class VerdictError extends OfaError {
-  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+  /** Carried into the error verdict's `error.details`. */
+  readonly details: FaultDetails | undefined;
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions & { details?: FaultDetails }) {
     super(code, message, options);
     this.name = "VerdictError";
+    this.details = options?.details;
   }
 }
 

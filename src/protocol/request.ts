@@ -5,6 +5,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { ErrorCode, VerdictError } from "./errors.ts";
+import { DEFAULT_MAX_HYPOTHESES, checkText, requestQuestions } from "./hypotheses.ts";
 
 export const ENVELOPE_VERSION = 1;
 
@@ -22,8 +23,14 @@ export const RequestSchema = Type.Object(
     id: Type.Optional(
       Type.String({ description: "request id, 1–128 characters without control characters (else OFA_ERR_REQUEST_ID); the Nats-Msg-Id header wins when both are set" }),
     ),
-    text: Type.String({ description: "the hypothesis: does the image (and premise) entail this?" }),
-    premise: Type.Optional(Type.String({ description: "optional premise text (OFA's text1)" })),
+    text: Type.Optional(Type.String({ description: "the hypothesis: does the image (and premise) entail this? (or send `hypotheses`)" })),
+    hypotheses: Type.Optional(
+      Type.Array(Type.String(), {
+        minItems: 1,
+        description: "a policy list: several hypotheses about the one image, answered in order in one verdict (`results`); instead of `text`, at most OFA_MAX_HYPOTHESES",
+      }),
+    ),
+    premise: Type.Optional(Type.String({ description: "optional premise text (OFA's text1), shared by every hypothesis of a list" })),
     image: Type.Union(
       [
         Type.Object({ data: Type.String({ description: "image bytes, standard base64" }) }, { additionalProperties: false }),
@@ -46,11 +53,16 @@ const checkRequest = TypeCompiler.Compile(RequestSchema);
 export interface RequestLimits {
   readonly maxPayloadBytes: number;
   readonly maxTextChars: number;
+  /** Longest policy list (`hypotheses`); default DEFAULT_MAX_HYPOTHESES. */
+  readonly maxHypotheses?: number;
 }
 
 /** A validated request. `image` is decoded bytes or a reference still to fetch. */
 export interface ParsedRequest {
+  /** The hypothesis; for a policy list, its first entry (see `hypotheses`). */
   readonly text: string;
+  /** A policy list's hypotheses in order; undefined for a single-`text` request. */
+  readonly hypotheses: readonly string[] | undefined;
   readonly premise: string | undefined;
   readonly image: { readonly kind: "inline"; readonly bytes: Buffer } | { readonly kind: "ref"; readonly ref: ImageRef };
   readonly bodyId: string | undefined;
@@ -70,10 +82,10 @@ export function parseRequest(payload: Uint8Array, limits: RequestLimits): Parsed
     const problems = [...checkRequest.Errors(body)].slice(0, 5).map((e) => `${e.path || "/"}: ${e.message}`);
     throw new VerdictError(ErrorCode.PAYLOAD_SCHEMA, `request does not match the v1 envelope: ${problems.join("; ")}`);
   }
-  const text = checkText("text", body.text, limits.maxTextChars);
+  const { texts, list } = requestQuestions(body, limits.maxTextChars, limits.maxHypotheses ?? DEFAULT_MAX_HYPOTHESES);
   const premise = body.premise === undefined ? undefined : checkText("premise", body.premise, limits.maxTextChars);
   const image = "data" in body.image ? { kind: "inline" as const, bytes: decodeBase64(body.image.data) } : { kind: "ref" as const, ref: body.image.ref };
-  return { text, premise, image, bodyId: body.id, bodyDeadlineMs: body.deadline };
+  return { text: texts[0]!, hypotheses: list ? texts : undefined, premise, image, bodyId: body.id, bodyDeadlineMs: body.deadline };
 }
 
 function parseJson(payload: Uint8Array): unknown {
@@ -93,14 +105,6 @@ function checkVersion(body: unknown): void {
   if (v !== ENVELOPE_VERSION) {
     throw new VerdictError(ErrorCode.SCHEMA_VERSION, `envelope version ${JSON.stringify(v)} is not supported; use ${ENVELOPE_VERSION}`);
   }
-}
-
-function checkText(field: string, value: string, maxChars: number): string {
-  if (value.trim().length === 0) throw new VerdictError(ErrorCode.TEXT_EMPTY, `${field} is empty`);
-  if (value.length > maxChars) {
-    throw new VerdictError(ErrorCode.TEXT_TOO_LONG, `${field} has ${value.length} characters; the limit is ${maxChars}`);
-  }
-  return value;
 }
 
 function decodeBase64(data: string): Buffer {

@@ -8,10 +8,10 @@ import type { MsgHdrs } from "@nats-io/transport-node";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { Header } from "./headers.ts";
 import { STREAMS, verdictSubject } from "./subjects.ts";
-import { decodeVerdict, type Verdict } from "./verdict.ts";
+import { decodeAnyVerdict, type AnyVerdict } from "./verdict.ts";
 
 export interface StoredVerdict {
-  readonly verdict: Verdict;
+  readonly verdict: AnyVerdict;
   readonly data: Uint8Array;
   readonly headers: MsgHdrs | undefined;
   readonly requestHash: string | undefined;
@@ -23,7 +23,7 @@ export async function storedVerdict(jsm: JetStreamManager, id: string): Promise<
     throw err;
   });
   if (!stored) return undefined;
-  return { verdict: decodeVerdict(stored.data), data: stored.data, headers: stored.header, requestHash: stored.header?.get(Header.RequestHash) || undefined };
+  return { verdict: decodeAnyVerdict(stored.data), data: stored.data, headers: stored.header, requestHash: stored.header?.get(Header.RequestHash) || undefined };
 }
 
 export function sameRequest(stored: StoredVerdict, requestHash: string | undefined): boolean {

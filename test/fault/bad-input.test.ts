@@ -44,12 +44,15 @@ interface BadCase {
   readonly headers?: Record<string, string>;
   /** What the verdict's message must say, where the code alone does not show the check that fired. */
   readonly message?: RegExp;
+  /** For a policy list: the hypothesis the verdict must name in error.details.index. */
+  readonly index?: number;
 }
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 const body = (fields: Record<string, unknown>) => JSON.stringify(fields);
 const withImage = async (image: Promise<Buffer> | Buffer, text = "a picture of something") => body({ v: 1, text, image: { data: b64(await image) } });
 const goodImage = () => jpeg(64, 48, 5);
+const list = async (hypotheses: unknown, extra: Record<string, unknown> = {}) => body({ v: 1, hypotheses, ...extra, image: { data: b64(await goodImage()) } });
 
 const MATRIX: readonly BadCase[] = [
   { name: "a payload that is not JSON", id: "not-json", code: ErrorCode.PAYLOAD_JSON, payload: () => "{not json" },
@@ -72,6 +75,13 @@ const MATRIX: readonly BadCase[] = [
   { name: "a whitespace-only premise", id: "premise-blank", code: ErrorCode.TEXT_EMPTY, payload: async () => body({ v: 1, text: "x", premise: "   ", image: { data: b64(await goodImage()) } }) },
   { name: `a text over ${MAX_TEXT_CHARS} characters`, id: "text-long", code: ErrorCode.TEXT_TOO_LONG, payload: () => withImage(goodImage(), "a".repeat(MAX_TEXT_CHARS + 1)) },
   { name: `a premise over ${MAX_TEXT_CHARS} characters`, id: "premise-long", code: ErrorCode.TEXT_TOO_LONG, payload: async () => body({ v: 1, text: "x", premise: "b".repeat(MAX_TEXT_CHARS + 1), image: { data: b64(await goodImage()) } }) },
+  // Policy lists (hypotheses): a fault in one hypothesis names it.
+  { name: "a policy list with one empty hypothesis", id: "list-item-empty", code: ErrorCode.TEXT_EMPTY, payload: () => list(["a dog", "a cat", "  ", "a bird"]), index: 2, message: /hypotheses\[2\]/ },
+  { name: `a policy list with one hypothesis over ${MAX_TEXT_CHARS} characters`, id: "list-item-long", code: ErrorCode.TEXT_TOO_LONG, payload: () => list(["a dog", "a".repeat(MAX_TEXT_CHARS + 1)]), index: 1 },
+  { name: "a policy list of 17 hypotheses (limit 16)", id: "list-too-many", code: ErrorCode.TOO_MANY_HYPOTHESES, payload: () => list(Array.from({ length: 17 }, (_, i) => `claim ${i}`)) },
+  { name: "an empty policy list", id: "list-empty", code: ErrorCode.PAYLOAD_SCHEMA, payload: () => list([]) },
+  { name: "a request with both text and hypotheses", id: "list-and-text", code: ErrorCode.PAYLOAD_SCHEMA, payload: () => list(["a dog"], { text: "a cat" }) },
+  { name: "a policy list with a number in it", id: "list-number", code: ErrorCode.PAYLOAD_SCHEMA, payload: () => list(["a dog", 7]) },
   { name: "image data that is not base64", id: "base64-garbage", code: ErrorCode.IMAGE_BASE64, payload: () => body({ v: 1, text: "x", image: { data: "this is not base64!" } }) },
   { name: "image data in base64url, not standard base64", id: "base64-url", code: ErrorCode.IMAGE_BASE64, payload: () => body({ v: 1, text: "x", image: { data: "_-8A" } }) },
   { name: "image data with broken padding", id: "base64-padding", code: ErrorCode.IMAGE_BASE64, payload: () => body({ v: 1, text: "x", image: { data: "/9j" } }) },
@@ -169,6 +179,7 @@ describe("bad input - every malformed request gets one typed error verdict, is t
     assert.equal(verdict.error.code, c.code, `${c.id}: ${verdict.error.message}`);
     assert.equal(verdict.error.retryable, false);
     if (c.message) assert.match(verdict.error.message, c.message);
+    assert.equal(verdict.error.details?.index, c.index, `${c.id}: the hypothesis named in error.details`);
     assert.equal(verdict.id, c.id);
     assert.equal(verdict.deliveries, 1, "answered on the first delivery");
     assert.equal(headers?.get(Header.ErrorCode), c.code);

@@ -11,6 +11,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { assembleBatch, type PreparedInput } from "../../src/model/batch.ts";
+import { assembleRows } from "../../src/model/rows.ts";
 import { decodeVerdict } from "../../src/model/decode.ts";
 import { loadManifest } from "../../src/model/manifest.ts";
 import { preprocessImage } from "../../src/model/preprocess.ts";
@@ -54,11 +55,12 @@ test("parity - full TS pipeline (sharp, tokenizer, batch, session thread) matche
     imageShape: [feed.batch, 3, feed.imageSize, feed.imageSize],
   };
   const session = await ModelSession.open({
-    onnxPath: join(dir, manifest.onnx.fp32), executionProvider: "cpu", intraOpThreads: 2,
+    onnxPath: join(dir, manifest.onnx!.fp32), executionProvider: "cpu", intraOpThreads: 2,
     inputNames: manifest.inputs, outputName: manifest.output,
   });
   t.after(() => session.close());
-  const result = await session.run(feed); // transfers (detaches) the feed buffers: torchCase was built first
+  // The session takes row feeds (each image once, rows.ts); one image per row here, so it is the same batch.
+  const result = await session.run(assembleRows(items.map((i) => ({ image: { pixels: i.pixels }, rows: [i.inputIds] })), manifest));
   const ref = await reference<{ cases: LogitsCase[] }>({ cmd: "logits", config: "tiny", seed: 0, cases: [torchCase] });
   const want = ref.cases[0]!.logits!;
   const diff = maxAbsDiff(result.logits, want.flat());

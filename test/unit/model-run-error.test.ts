@@ -1,6 +1,6 @@
 /**
  * A failed session.run is a typed OFA_ERR_MODEL_RUN (retryable, onnxruntime's own message and error kept as the
- * cause), not a plain Error: a real session on the tiny model, fed a batch whose tensors do not match its shape.
+ * cause), not a plain Error: a real session on the tiny model, fed token ids outside its vocabulary.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -20,15 +20,21 @@ test("model run error - a session.run that onnxruntime rejects becomes OFA_ERR_M
   });
   t.after(() => session.close());
   const size = dir.manifest.image.size;
-  // One batch row, but image pixels for 1×3×size×(size−1): onnxruntime refuses the shape.
+  // One row whose token ids lie far outside the vocabulary: the embedding Gather in onnxruntime refuses them.
   const feed = {
-    batch: 1,
+    rows: 1,
     imageSize: size,
     textLength: 4,
     decoderLength: 1,
-    inputIds: new BigInt64Array(4),
-    images: new Float32Array(3 * size * (size - 1)),
+    inputIds: BigInt64Array.from([0n, 1_000_000_000n, 1_000_000_000n, 2n]),
     decoderIds: new BigInt64Array(1),
+    images: new Float32Array(3 * size * size),
+    newImages: 1,
+    embeds: new Float32Array(0),
+    embedded: 0,
+    embedTokens: 0,
+    embedDim: 0,
+    rowImage: new Int32Array([0]),
   };
   const err = await session.run(feed).then(
     () => assert.fail("session.run accepted a malformed feed"),
