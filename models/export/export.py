@@ -3,7 +3,7 @@
 
   /usr/bin/python3 models/export/export.py --config tiny  --out models/tiny
   /usr/bin/python3 models/export/export.py --config large --out DIR           (random weights)
-  /usr/bin/python3 models/export/export.py --config real  --checkpoint MS_DIR --out DIR [--fp16]
+  /usr/bin/python3 models/export/export.py --config real  --checkpoint MS_DIR --out DIR [--fp16] [--int8]
 
 See models/README.md. manifest.json is written last, so its presence means the directory is complete.
 """
@@ -57,10 +57,14 @@ def run(args: argparse.Namespace) -> None:
         import fp16
         fp16.convert(onnx_path, os.path.join(args.out, "model.fp16.onnx"))
         log(f"wrote model.fp16.onnx at {time.time() - t0:.1f}s")
+    if args.int8:
+        import quantize
+        count = quantize.convert(onnx_path, os.path.join(args.out, quantize.INT8_FILE))
+        log(f"wrote {quantize.INT8_FILE} ({count} matmuls in int8) at {time.time() - t0:.1f}s")
     write_tokenizer(src.tokenizer, args.out, src.max_source_tokens + 2)
     manifest = build_manifest(
         name=src.name, version_prefix=src.version_prefix, meaningful=src.meaningful, source=src.source,
-        onnx_dir=args.out, fp16=args.fp16, image_size=src.cfg.image_size, mean=src.mean, std=src.std,
+        onnx_dir=args.out, fp16=args.fp16, int8=args.int8, image_size=src.cfg.image_size, mean=src.mean, std=src.std,
         max_source_tokens=src.max_source_tokens, prompt_type=src.prompt_type, prompt=src.prompt,
         answers=src.answers, special={"bos": src.bos, "pad": src.pad, "eos": src.eos})
     write_manifest(args.out, manifest)
@@ -78,6 +82,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--vocab-dir", help="dir with vocab.json + merges.txt (default: the checkpoint's dir)")
     p.add_argument("--out", required=True, help="output model directory")
     p.add_argument("--fp16", action="store_true", help="also write model.fp16.onnx (for GPU)")
+    p.add_argument("--int8", action="store_true",
+                   help="also write model.int8.onnx (dynamic int8 matmuls, for CPUs; models/export/quantize.py)")
     p.add_argument("--seed", type=int, default=0, help="random configs: weight seed")
     p.add_argument("--prompt-type", choices=["none", "prev_output"],
                    help="override the decoder prompt type (random configs default to none)")

@@ -23,7 +23,7 @@ def sha256_file(path: str) -> str:
 
 
 def build_manifest(*, name: str, version_prefix: str, meaningful: bool, source: str, onnx_dir: str,
-                   fp16: bool, image_size: int, mean: List[float], std: List[float],
+                   fp16: bool, int8: bool, image_size: int, mean: List[float], std: List[float],
                    max_source_tokens: int, prompt_type: str, prompt: Optional[Dict[str, str]],
                    answers: List[Dict[str, object]], special: Dict[str, int]) -> dict:
     digest = sha256_file(os.path.join(onnx_dir, "model.onnx"))[:12]
@@ -34,7 +34,8 @@ def build_manifest(*, name: str, version_prefix: str, meaningful: bool, source: 
         "version": f"{version_prefix}-{digest}",
         "meaningful": meaningful,
         "source": source,
-        "onnx": {"fp32": "model.onnx", "fp16": "model.fp16.onnx" if fp16 else None},
+        "onnx": {"fp32": "model.onnx", "fp16": "model.fp16.onnx" if fp16 else None,
+                 **({"int8": "model.int8.onnx"} if int8 else {})},
         "inputs": {"inputIds": "input_ids", "patchImages": "patch_images",
                    "decoderInputIds": "decoder_input_ids"},
         "output": "answer_logits",

@@ -147,7 +147,7 @@ def cmd_large(_req: dict) -> dict:
 def cmd_regen(req: dict) -> dict:
     from export import parse_args, run
     run(parse_args(["--config", req.get("config", "tiny"), "--seed", str(req.get("seed", 0)),
-                    "--out", req["out"]]))
+                    "--out", req["out"], "--int8"]))
     return {"dir": req["out"]}
 
 

@@ -3,6 +3,7 @@
  * Every problem is collected and reported at once in one ConfigError (never silently coerced).
  */
 import { OfaError, ErrorCode } from "../protocol/errors.ts";
+import type { Precision } from "../model/manifest.ts";
 import { SETTINGS, type Setting } from "./settings.ts";
 
 export interface Config {
@@ -19,7 +20,7 @@ export interface Config {
   readonly dataDir: string;
   readonly modelDir: string;
   readonly executionProvider: "cpu" | "cuda";
-  readonly precision: "fp32" | "fp16";
+  readonly precision: Precision;
   readonly resize: "pillow" | "sharp";
   readonly workers: number;
   readonly intraOpThreads: number;

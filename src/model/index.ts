@@ -6,7 +6,7 @@ import { ErrorCode, OfaError } from "../protocol/errors.ts";
 import type { ModelInfo } from "../protocol/verdict.ts";
 import { assembleBatch, type PreparedInput } from "./batch.ts";
 import { decodeVerdict, type AnswerScores } from "./decode.ts";
-import { loadManifest, type Manifest } from "./manifest.ts";
+import { loadManifest, type Manifest, type Precision } from "./manifest.ts";
 import { preprocessImage, type ImageLimits } from "./preprocess.ts";
 import { PillowResizer } from "./resizer.ts";
 import { buildPrompt } from "./prompt.ts";
@@ -21,7 +21,7 @@ export { loadManifest } from "./manifest.ts";
 export interface ModelOptions {
   readonly modelDir: string;
   readonly executionProvider: "cpu" | "cuda";
-  readonly precision: "fp32" | "fp16";
+  readonly precision: Precision;
   readonly intraOpThreads: number;
   readonly limits: ImageLimits;
   /** "pillow": bit-exact with the reference, in a thread; "sharp": faster, approximate. */
@@ -31,6 +31,14 @@ export interface ModelOptions {
 export interface BatchResult {
   readonly answers: readonly AnswerScores[];
   readonly runMs: number;
+}
+
+/**
+ * The int8 graph answers with slightly different scores than the fp32 one it was made from, so its verdicts carry
+ * their own version: the verdict cache (keyed by version) then never hands an fp32 answer to an int8 service or back.
+ */
+function infoFor(info: ModelInfo, precision: Precision): ModelInfo {
+  return precision === "int8" ? Object.freeze({ ...info, version: `${info.version}-int8` }) : info;
 }
 
 export class Model {
@@ -54,7 +62,7 @@ export class Model {
       outputName: dir.manifest.output,
     });
     const pillow = options.resize === "pillow" ? new PillowResizer() : undefined;
-    const model = new Model(dir.info, dir.manifest, tokenizer, session, options.limits, pillow);
+    const model = new Model(infoFor(dir.info, options.precision), dir.manifest, tokenizer, session, options.limits, pillow);
     try {
       await model.smokeTest();
     } catch (err) {

@@ -18,7 +18,11 @@ export const ManifestSchema = Type.Object({
   version: Type.String({ minLength: 1 }),
   meaningful: Type.Boolean(),
   source: Type.Optional(Type.String()),
-  onnx: Type.Object({ fp32: Type.String({ minLength: 1 }), fp16: Type.Optional(Type.Union([Type.String(), Type.Null()])) }),
+  onnx: Type.Object({
+    fp32: Type.String({ minLength: 1 }),
+    fp16: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    int8: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  }),
   inputs: Type.Object({ inputIds: Type.String(), patchImages: Type.String(), decoderInputIds: Type.String() }),
   output: Type.String(),
   image: Type.Object({
@@ -47,6 +51,14 @@ export const ManifestSchema = Type.Object({
 export type Manifest = Static<typeof ManifestSchema>;
 export type ImageSpec = Manifest["image"];
 export type Answer = Manifest["answers"][number];
+/** Which ONNX file of the directory to load: fp32 (reference), fp16 (GPUs), int8 (CPUs, dynamic quantisation). */
+export type Precision = "fp32" | "fp16" | "int8";
+
+const EXPORT_HINT: Record<Precision, string> = {
+  fp32: "the directory is incomplete",
+  fp16: "export it with --fp16",
+  int8: "make it with `/usr/bin/python3 models/export/quantize.py --model-dir DIR`",
+};
 
 const checkManifest = TypeCompiler.Compile(ManifestSchema);
 
@@ -54,7 +66,7 @@ const checkManifest = TypeCompiler.Compile(ManifestSchema);
 export interface ModelDir {
   readonly dir: string;
   readonly manifest: Manifest;
-  onnxPath(precision: "fp32" | "fp16"): string;
+  onnxPath(precision: Precision): string;
   readonly info: ModelInfo;
 }
 
@@ -89,8 +101,8 @@ export async function loadManifest(dirArg: string): Promise<ModelDir> {
     manifest,
     info: Object.freeze({ name: manifest.name, version: manifest.version, meaningful: manifest.meaningful }),
     onnxPath(precision) {
-      const file = precision === "fp16" ? manifest.onnx.fp16 : manifest.onnx.fp32;
-      if (!file) throw new OfaError(ErrorCode.INTERNAL, `model ${manifest.name} has no ${precision} ONNX file`);
+      const file = manifest.onnx[precision];
+      if (!file) throw new OfaError(ErrorCode.INTERNAL, `model ${manifest.name} has no ${precision} ONNX file (${EXPORT_HINT[precision]})`);
       return join(dir, file);
     },
   };
