@@ -11,6 +11,8 @@ is rewritten:
   input    quantised at run time to uint8 over the whole tensor (min/max of this call)
   op       contrib: com.microsoft DynamicQuantizeMatMul(x, Wq, scale, None, bias) - one node
            onnx:    DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul(x_scale * scale) [-> Add bias]
+  bias     a Gemm's bias, or the Add of a 1-D [N] initializer that is a MatMul's only consumer (how torch
+           exports a Linear on 3-D input), becomes the int8 node's bias: one pass over the output less
 
 The ResNet stem (Conv), the embeddings (Gather), the attention score matmuls (no constant weight) and the
 answer head (/MatMul, outside the scopes: it reads only 3 columns) stay fp32. Inputs and output keep their
@@ -71,8 +73,24 @@ def _weight_of(node: onnx.NodeProto, inits: Dict[str, TensorProto]) -> Optional[
     return (w.T if _attr(node, "transB", 0) else w), bias
 
 
-def _replacement(node: onnx.NodeProto, wq: str, scale: str, bias: Optional[str], op: str) -> List[onnx.NodeProto]:
-    x, y, base = node.input[0], node.output[0], node.name or node.output[0]
+def _bias_add(node: onnx.NodeProto, n_out: int, consumers: Dict[str, List[onnx.NodeProto]],
+              inits: Dict[str, TensorProto], outputs: set) -> Optional[Tuple[onnx.NodeProto, str]]:
+    """MatMul -> Add(bias [N]) as torch exports a 3-D Linear: the Add and its bias, to fold into the int8 node."""
+    y = node.output[0]
+    users = consumers.get(y, [])
+    if node.op_type != "MatMul" or y in outputs or len(users) != 1 or users[0].op_type != "Add":
+        return None
+    add = users[0]
+    other = add.input[1] if add.input[0] == y else add.input[0]
+    b = inits.get(other)
+    if b is None or b.data_type != TensorProto.FLOAT or list(b.dims) != [n_out]:
+        return None
+    return add, other
+
+
+def _replacement(node: onnx.NodeProto, wq: str, scale: str, bias: Optional[str], op: str,
+                 y: Optional[str] = None) -> List[onnx.NodeProto]:
+    x, y, base = node.input[0], y or node.output[0], node.name or node.output[0]
     if op == "contrib":
         inputs = [x, wq, scale, "", bias] if bias else [x, wq, scale]
         return [helper.make_node("DynamicQuantizeMatMul", inputs, [y], name=base + "_int8", domain=MS_DOMAIN)]
@@ -99,20 +117,32 @@ def quantize_model(model: onnx.ModelProto, op: str = "contrib", scopes: Iterable
     new_nodes: List[onnx.NodeProto] = []
     new_inits: List[TensorProto] = []
     done: Dict[str, Tuple[str, str]] = {}  # weight name (+transB) -> (int8 name, scale name)
+    consumers: Dict[str, List[onnx.NodeProto]] = {}
+    for node in g.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    outputs = {o.name for o in g.output}
+    folded: set = set()  # ids of bias Adds now inside an int8 node
     count = 0
     for node in g.node:
         found = _weight_of(node, inits) if node.name.startswith(scopes) else None
         if found is None:
-            new_nodes.append(node)
+            if id(node) not in folded:
+                new_nodes.append(node)
             continue
         w, bias = found
+        y = None
+        fold = _bias_add(node, w.shape[1], consumers, inits, outputs) if bias is None else None
+        if fold is not None:
+            folded.add(id(fold[0]))
+            bias, y = fold[1], fold[0].output[0]
         key = f"{node.input[1]}|{_attr(node, 'transB', 0) if node.op_type == 'Gemm' else 0}"
         if key not in done:
             q, s = quantize_weight(w)
             names = (f"{node.input[1]}_int8_{len(done)}", f"{node.input[1]}_scale_{len(done)}")
             new_inits += [numpy_helper.from_array(q, names[0]), numpy_helper.from_array(s, names[1])]
             done[key] = names
-        new_nodes.extend(_replacement(node, *done[key], bias, op))
+        new_nodes.extend(_replacement(node, *done[key], bias, op, y))
         count += 1
     del g.node[:]
     g.node.extend(new_nodes)

@@ -21,25 +21,27 @@ K, N = 64, 16
 
 
 def build_toy_graph(seed: int = 0) -> onnx.ModelProto:
-    """x [B,K] -> /encoder/ MatMul(W1) -> /decoder/ Gemm(W2 transposed, bias) -> /head/ MatMul(W3) -> y,
+    """x [B,K] -> /encoder/ MatMul(W1) + b1 -> /decoder/ Gemm(W2 transposed, bias) -> /head/ MatMul(W3) -> y,
     plus an activation-activation MatMul and a Gather that shares W3's initializer (the tied-embedding case)."""
     rng = np.random.RandomState(seed)
     w1 = rng.normal(0, 0.2, (K, N)).astype(np.float32)
     w1[:, 3] *= 20.0  # one loud channel: per-channel scales keep the quiet ones precise
+    b1 = rng.normal(0, 0.5, (N,)).astype(np.float32)
     w2 = rng.normal(0, 0.2, (N, N)).astype(np.float32)  # Gemm transB=1: [N_out, K_in]
     b2 = rng.normal(0, 0.1, (N,)).astype(np.float32)
     w3 = rng.normal(0, 0.2, (N, N)).astype(np.float32)
     inits = [numpy_helper.from_array(a, n) for a, n in ((w1, "w1"), (w2, "w2"), (b2, "b2"), (w3, "w3"))]
-    inits.append(numpy_helper.from_array(np.array([0], dtype=np.int64), "idx"))
+    inits += [numpy_helper.from_array(b1, "b1"), numpy_helper.from_array(np.array([0], dtype=np.int64), "idx")]
     nodes = [
-        helper.make_node("MatMul", ["x", "w1"], ["h1"], name="/encoder/fc/MatMul"),
+        helper.make_node("MatMul", ["x", "w1"], ["h1m"], name="/encoder/fc/MatMul"),
+        helper.make_node("Add", ["b1", "h1m"], ["h1"], name="/encoder/fc/Add"),
         helper.make_node("Gemm", ["h1", "w2", "b2"], ["h2"], name="/decoder/proj/Gemm", transB=1),
         helper.make_node("MatMul", ["h2", "h2t"], ["scores"], name="/decoder/attn/MatMul"),
         helper.make_node("Transpose", ["h2"], ["h2t"], name="/decoder/attn/Transpose"),
         helper.make_node("MatMul", ["h2", "w3"], ["y"], name="/head/MatMul"),
         helper.make_node("Gather", ["w3", "idx"], ["row"], name="/embed/Gather"),
     ]
-    nodes[2], nodes[3] = nodes[3], nodes[2]  # topological order: the Transpose feeds the score MatMul
+    nodes[3], nodes[4] = nodes[4], nodes[3]  # topological order: the Transpose feeds the score MatMul
     graph = helper.make_graph(
         nodes, "toy", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["B", K])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["B", N]),
@@ -82,13 +84,16 @@ class QuantizeGraphTest(unittest.TestCase):
         self.assertEqual(ops.count(("DynamicQuantizeMatMul", MS_DOMAIN)), 2)
         self.assertEqual(ops.count(("MatMul", "")), 2, "score matmul and the out-of-scope head stay fp32")
         self.assertNotIn(("Gemm", ""), ops)
+        self.assertNotIn(("Add", ""), ops, "the Linear's bias Add is folded into the int8 node")
+        enc = next(n for n in model.graph.node if n.name == "/encoder/fc/MatMul_int8")
+        self.assertEqual((enc.input[4], enc.output[0]), ("b1", "h1"))
         self.assertIn(MS_DOMAIN, [o.domain for o in model.opset_import])
         gemm = next(n for n in model.graph.node if n.name == "/decoder/proj/Gemm_int8")
         self.assertEqual(list(gemm.input), ["h1", gemm.input[1], gemm.input[2], "", "b2"])
         inits = {i.name: i for i in model.graph.initializer}
         wq = numpy_helper.to_array(inits[gemm.input[1]])
         self.assertEqual(wq.shape, (N, N))
-        w2 = numpy_helper.to_array(build_toy_graph().graph.initializer[1])
+        w2 = numpy_helper.to_array(next(i for i in build_toy_graph().graph.initializer if i.name == "w2"))
         np.testing.assert_allclose(wq * numpy_helper.to_array(inits[gemm.input[2]]), w2.T, atol=0.01)
 
     def test_unused_fp32_weights_dropped_shared_kept(self):
@@ -105,7 +110,7 @@ class QuantizeGraphTest(unittest.TestCase):
         model = build_toy_graph()
         self.assertEqual(quantize_model(model, "onnx"), 2)
         ops = {op for op, _ in _ops(model)}
-        self.assertTrue({"DynamicQuantizeLinear", "MatMulInteger", "Cast"} <= ops)
+        self.assertTrue({"DynamicQuantizeLinear", "MatMulInteger", "Cast", "Add"} <= ops)
         self.assertNotIn(MS_DOMAIN, [n.domain for n in model.graph.node])
         onnx.checker.check_model(model, full_check=True)
 
