@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { SETTINGS, type Setting } from "../src/config/index.ts";
 import { derive, type Measured } from "./derive.ts";
 import { runLarge, type LargeResults } from "./large.ts";
+import { int8Goals, int8Unavailable, renderInt8, runInt8, type Int8Results } from "./int8.ts";
 import { describeMachine } from "./machine.ts";
 import { measureBus, measurePrepare, type BusOverhead, type PrepareOverhead } from "./overhead.ts";
 import { DEFAULT_BATCH_DELAY_MS, largeModelDir, makePlan, type Plan } from "./plan.ts";
@@ -106,6 +107,10 @@ async function main(): Promise<void> {
   const tiny: TinyResults | undefined = await section("tiny model", () => runTiny(plan, logDir, say));
   const over = await section("overhead probes", () => overhead(plan, logDir, plan.tiny.modelDir));
   const large: LargeResults | undefined = plan.large ? await section("OFA-large shape", () => runLarge(plan, plan.large!, logDir, say)) : undefined;
+  const int8Note = plan.large && large ? int8Unavailable(plan.large.modelDir) : "the OFA-large section did not run.";
+  if (plan.large && large && int8Note) notes.push(`int8 section skipped: ${int8Note}`);
+  const int8: Int8Results | undefined = plan.large && large && !int8Note ? await section("int8 vs fp32", () => runInt8(plan, plan.large!, large, logDir, say)) : undefined;
+  const goals = [...int8Goals(int8)];
   const measured: Measured = { tiny, large, bus: over?.bus ?? [], prepare: over?.prepare ?? [] };
   const derived = derive(measured, plan.tiny.defaultBatch);
   const finished = new Date();
@@ -117,11 +122,11 @@ async function main(): Promise<void> {
     loadAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
     notes,
   };
-  const markdown = renderMarkdown(meta, derived);
+  const markdown = `${renderMarkdown(meta, derived)}\n${renderInt8(int8, int8Note)}`;
   await mkdir(RESULTS_DIR, { recursive: true });
   const stamp = started.toISOString().replace(/[:.]/g, "-");
   const base = join(RESULTS_DIR, `${stamp}${quick ? "-quick" : ""}`);
-  await writeFile(`${base}.json`, `${JSON.stringify({ meta, plan, derived, measured }, resultsReplacer, 2)}\n`);
+  await writeFile(`${base}.json`, `${JSON.stringify({ meta, plan, derived, measured, int8, goals }, resultsReplacer, 2)}\n`);
   await writeFile(`${base}.md`, markdown);
   process.stdout.write(`\n${markdown}\n`);
   say(`wrote ${base}.json and ${base}.md`);
