@@ -2,7 +2,9 @@
  * `npm run agreement -- --model-dir DIR [--samples FILE.jsonl] [--count 64] [--candidate int8] [--threads N] [--json]`
  * Runs every sample through the reference variant (fp32) and then the candidate (int8) of one model directory with
  * the service's own preprocessing and onnxruntime-node, and prints max / mean |Δ| of the yes/no/maybe scores and the
- * share of equal labels (and each variant's accuracy when the samples carry labels). Exit status 0, 2 on bad usage.
+ * share of equal labels (and each variant's accuracy when the samples carry labels). Exit status 0; 2 on bad usage;
+ * 1 when a model or sample cannot be read or run. A sample file is JSON lines: {"image": "path relative to the file",
+ * "text": "…", "premise"?: "…", "label"?: "yes|no|maybe"}.
  */
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
@@ -11,14 +13,16 @@ import type { Precision } from "../src/model/manifest.ts";
 
 const PRECISIONS: readonly Precision[] = ["fp32", "fp16", "int8"];
 
+class UsageError extends Error {}
+
 function precision(value: string, flag: string): Precision {
-  if (!(PRECISIONS as readonly string[]).includes(value)) throw new Error(`--${flag} must be one of ${PRECISIONS.join(", ")}`);
+  if (!(PRECISIONS as readonly string[]).includes(value)) throw new UsageError(`--${flag} must be one of ${PRECISIONS.join(", ")}`);
   return value as Precision;
 }
 
 function positive(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} must be a positive integer`);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive integer`);
   return n;
 }
 
@@ -33,9 +37,8 @@ function render(r: AgreementReport): string {
 }
 
 async function main(): Promise<number> {
-  let args;
   try {
-    args = parseArgs({
+    const args = parseArgs({
       options: {
         "model-dir": { type: "string" },
         samples: { type: "string" },
@@ -47,7 +50,7 @@ async function main(): Promise<number> {
         json: { type: "boolean", default: false },
       },
     }).values;
-    if (!args["model-dir"]) throw new Error("--model-dir is required");
+    if (!args["model-dir"]) throw new UsageError("--model-dir is required");
     const options = {
       modelDir: args["model-dir"],
       reference: precision(args.reference!, "reference"),
@@ -61,7 +64,7 @@ async function main(): Promise<number> {
     return 0;
   } catch (err) {
     process.stderr.write(`agreement: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 2;
+    return err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? 2 : 1;
   }
 }
 
