@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """fp32 ONNX -> dynamic int8 ONNX for CPUs: the transformer's weight matmuls in int8, everything else fp32.
 
-  /usr/bin/python3 models/export/quantize.py --model-dir DIR [--out OUT] [--op contrib|onnx]
+  /usr/bin/python3 models/export/quantize.py --model-dir DIR [--out OUT] [--op contrib|onnx] [--reduce-range]
 
 Every MatMul whose weight (second input) is a 2-D float initializer, and every Gemm with such a weight
 (transA 0, alpha 1, beta 1), inside the encoder or decoder scopes (node names under /encoder/ or /decoder/)
@@ -40,11 +40,11 @@ MS_DOMAIN = "com.microsoft"
 INT8_FILE = "model.int8.onnx"
 
 
-def quantize_weight(w: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """[K, N] float -> (int8 [K, N], float32 scale [N]) with W ~= q * scale column by column."""
+def quantize_weight(w: np.ndarray, qmax: int = 127) -> Tuple[np.ndarray, np.ndarray]:
+    """[K, N] float -> (int8 [K, N], float32 scale [N]) with W ~= q * scale column by column, |q| <= qmax."""
     peak = np.abs(w).max(axis=0).astype(np.float32)
-    scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
-    q = np.clip(np.rint(w / scale), -127, 127).astype(np.int8)
+    scale = np.where(peak > 0, peak / qmax, 1.0).astype(np.float32)
+    q = np.clip(np.rint(w / scale), -qmax, qmax).astype(np.int8)
     return q, scale
 
 
@@ -109,7 +109,8 @@ def _replacement(node: onnx.NodeProto, wq: str, scale: str, bias: Optional[str],
     return nodes
 
 
-def quantize_model(model: onnx.ModelProto, op: str = "contrib", scopes: Iterable[str] = SCOPES) -> int:
+def quantize_model(model: onnx.ModelProto, op: str = "contrib", scopes: Iterable[str] = SCOPES,
+                   qmax: int = 127) -> int:
     """Rewrites `model` in place; returns how many matmuls became int8."""
     g = model.graph
     inits = {i.name: i for i in g.initializer}
@@ -138,7 +139,7 @@ def quantize_model(model: onnx.ModelProto, op: str = "contrib", scopes: Iterable
             bias, y = fold[1], fold[0].output[0]
         key = f"{node.input[1]}|{_attr(node, 'transB', 0) if node.op_type == 'Gemm' else 0}"
         if key not in done:
-            q, s = quantize_weight(w)
+            q, s = quantize_weight(w, qmax)
             names = (f"{node.input[1]}_int8_{len(done)}", f"{node.input[1]}_scale_{len(done)}")
             new_inits += [numpy_helper.from_array(q, names[0]), numpy_helper.from_array(s, names[1])]
             done[key] = names
@@ -163,9 +164,9 @@ def _drop_unused_initializers(g: onnx.GraphProto) -> None:
     g.initializer.extend(keep)
 
 
-def convert(src: str, dst: str, op: str = "contrib") -> int:
+def convert(src: str, dst: str, op: str = "contrib", qmax: int = 127) -> int:
     model = onnx.load(src)
-    count = quantize_model(model, op)
+    count = quantize_model(model, op, qmax=qmax)
     tmp = dst + ".partial"
     onnx.save(model, tmp)
     os.replace(tmp, dst)
@@ -181,7 +182,7 @@ def _link_or_copy(src: str, dst: str) -> None:
         shutil.copy2(src, dst)
 
 
-def quantize_dir(model_dir: str, out: Optional[str] = None, op: str = "contrib") -> str:
+def quantize_dir(model_dir: str, out: Optional[str] = None, op: str = "contrib", qmax: int = 127) -> str:
     """Adds model.int8.onnx to a complete model directory (or to a linked copy at `out`); returns the out dir."""
     out = out or model_dir
     with open(os.path.join(model_dir, "manifest.json"), encoding="utf-8") as f:
@@ -195,7 +196,7 @@ def quantize_dir(model_dir: str, out: Optional[str] = None, op: str = "contrib")
             path = os.path.join(model_dir, name)
             if name != "manifest.json" and name != INT8_FILE and os.path.isfile(path):
                 _link_or_copy(path, os.path.join(out, name))
-    count = convert(os.path.join(model_dir, manifest["onnx"]["fp32"]), os.path.join(out, INT8_FILE), op)
+    count = convert(os.path.join(model_dir, manifest["onnx"]["fp32"]), os.path.join(out, INT8_FILE), op, qmax)
     log(f"{count} matmuls quantised to int8 ({op}); wrote {os.path.join(out, INT8_FILE)}")
     manifest["onnx"]["int8"] = INT8_FILE
     from manifest import write_manifest
@@ -213,8 +214,11 @@ def main(argv=None) -> int:
     p.add_argument("--out", help="write the int8 variant into this directory instead (other files linked)")
     p.add_argument("--op", choices=["contrib", "onnx"], default="contrib",
                    help="DynamicQuantizeMatMul (onnxruntime contrib op) or standard ONNX integer ops")
+    p.add_argument("--reduce-range", action="store_true",
+                   help="7-bit weights (|q| <= 63): for CPUs without AVX-512 VNNI, whose uint8 x int8 kernels "
+                        "sum pairs in saturating 16-bit lanes")
     args = p.parse_args(argv)
-    quantize_dir(args.model_dir, args.out, args.op)
+    quantize_dir(args.model_dir, args.out, args.op, 63 if args.reduce_range else 127)
     return 0
 
 

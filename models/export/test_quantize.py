@@ -70,6 +70,10 @@ class QuantizeWeightTest(unittest.TestCase):
         quiet = [c for c in range(N) if c != 3]
         self.assertLess(scale[quiet].max() * 10, scale[3], "the loud channel does not coarsen the others")
 
+    def test_reduce_range_keeps_seven_bits(self):
+        q, scale = quantize_weight(np.linspace(-2, 2, 64, dtype=np.float32).reshape(16, 4), qmax=63)
+        self.assertEqual(int(np.abs(q).max()), 63)
+
     def test_zero_column_gets_a_finite_scale(self):
         q, scale = quantize_weight(np.zeros((4, 2), np.float32))
         self.assertTrue(np.all(np.isfinite(scale)))
