@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ort from "onnxruntime-node";
 import { compareScores, fixedSamples, scoresOf } from "../../bench/agreement.ts";
+import { ConfigError, loadConfig } from "../../src/config/index.ts";
 import { Model } from "../../src/model/index.ts";
 import { PYTHON, REPO_ROOT, reference, TINY_DIR } from "./reference.ts";
 
@@ -83,4 +84,10 @@ test("int8 - OFA_PRECISION=int8 loads model.int8.onnx and marks the verdicts' mo
     await Promise.all([fp32.close(), int8.close()]);
   }
   await assert.rejects(Model.open({ ...options, precision: "fp16" }), /no fp16 ONNX file/);
+});
+
+test("int8 - OFA_PRECISION=int8 is a CPU setting: accepted with cpu, refused with cuda", () => {
+  assert.equal(loadConfig({}, { OFA_PRECISION: "int8" }).precision, "int8");
+  assert.throws(() => loadConfig({}, { OFA_PRECISION: "int8", OFA_EXECUTION_PROVIDER: "cuda" }), (err: unknown) =>
+    err instanceof ConfigError && err.problems.some((p) => p.includes("OFA_PRECISION=int8")));
 });
