@@ -25,6 +25,8 @@ const AGREEMENT_SCRIPT = fileURLToPath(new URL("../scripts/agreement.ts", import
 export interface Int8Point {
   readonly batch: number;
   readonly raw: { readonly fp32PerSec: number; readonly int8PerSec: number; readonly speedup: number };
+  /** Raw loop CPU time per sample (every onnxruntime thread): less moved by neighbours than wall-clock rates. */
+  readonly rawCpuMsPerSample: { readonly fp32: number; readonly int8: number; readonly ratio: number };
   readonly service: { readonly fp32PerSec: number; readonly int8PerSec: number; readonly speedup: number };
   /** Highest VmHWM of one raw loop / one service worker, per precision. */
   readonly peakRssBytes: { readonly rawFp32: number; readonly rawInt8: number; readonly workerFp32: number; readonly workerInt8: number };
@@ -90,11 +92,14 @@ function pointOf(batch: number, fp32: LargeResults, raw: RawLayoutResult, svc: S
   const rawFp32 = mean(fpRaw.map((p) => p.samplesPerSec));
   const svcFp32 = mean(fpSvc.map(perSec));
   const rawInt8 = raw.points[0]!.samplesPerSec;
+  const cpuFp32 = mean(fpRaw.map((p) => p.cpuMsPerSample));
+  const cpuInt8 = raw.points[0]!.cpuMsPerSample;
   const svcInt8 = perSec(svc);
   const worker = (cases: readonly ServiceCaseResult[]) => Math.max(0, ...cases.flatMap((c) => c.memory.workerPeakRssBytes));
   return {
     batch,
     raw: { fp32PerSec: rawFp32, int8PerSec: rawInt8, speedup: rawInt8 / rawFp32 },
+    rawCpuMsPerSample: { fp32: cpuFp32, int8: cpuInt8, ratio: cpuFp32 / cpuInt8 },
     service: { fp32PerSec: svcFp32, int8PerSec: svcInt8, speedup: svcInt8 / svcFp32 },
     peakRssBytes: {
       rawFp32: Math.max(0, ...fpRawLoops.map((l) => l.peakRssBytes)),
@@ -137,12 +142,13 @@ export function renderInt8(r: Int8Results | undefined, note?: string): string {
   const lines = ["## int8 vs fp32, OFA-large shape (issue 17)", ""];
   if (!r) return [...lines, note ?? "not measured (see the notes).", ""].join("\n");
   lines.push(
-    "| batch | raw fp32 /s | raw int8 /s | raw speedup | service fp32 /s | service int8 /s | service speedup (goal ≥ 2.0) | peak RSS raw fp32 / int8 MiB | peak RSS worker fp32 / int8 MiB |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| batch | raw fp32 /s | raw int8 /s | raw speedup | raw CPU ms/sample fp32 / int8 (ratio) | service fp32 /s | service int8 /s | service speedup (goal ≥ 2.0) | peak RSS raw fp32 / int8 MiB | peak RSS worker fp32 / int8 MiB |",
+    "|---|---|---|---|---|---|---|---|---|---|",
   );
   for (const p of r.points) {
     const m = p.peakRssBytes;
-    lines.push(`| ${p.batch} | ${f(p.raw.fp32PerSec, 3)} | ${f(p.raw.int8PerSec, 3)} | ${f(p.raw.speedup)}× | ${f(p.service.fp32PerSec, 3)} | ${f(p.service.int8PerSec, 3)} | ${f(p.service.speedup)}× | ${f(m.rawFp32 / MiB, 0)} / ${f(m.rawInt8 / MiB, 0)} | ${f(m.workerFp32 / MiB, 0)} / ${f(m.workerInt8 / MiB, 0)} |`);
+    const c = p.rawCpuMsPerSample;
+    lines.push(`| ${p.batch} | ${f(p.raw.fp32PerSec, 3)} | ${f(p.raw.int8PerSec, 3)} | ${f(p.raw.speedup)}× | ${f(c.fp32, 0)} / ${f(c.int8, 0)} (${f(c.ratio)}×) | ${f(p.service.fp32PerSec, 3)} | ${f(p.service.int8PerSec, 3)} | ${f(p.service.speedup)}× | ${f(m.rawFp32 / MiB, 0)} / ${f(m.rawInt8 / MiB, 0)} | ${f(m.workerFp32 / MiB, 0)} / ${f(m.workerInt8 / MiB, 0)} |`);
   }
   const a = r.agreement;
   if (a) {
