@@ -123,19 +123,19 @@ def quantize_model(model: onnx.ModelProto, op: str = "contrib", scopes: Iterable
         for name in node.input:
             consumers.setdefault(name, []).append(node)
     outputs = {o.name for o in g.output}
-    folded: set = set()  # ids of bias Adds now inside an int8 node
+    folded: set = set()  # outputs of the bias Adds now inside an int8 node (output names are unique in ONNX)
     count = 0
     for node in g.node:
         found = _weight_of(node, inits) if node.name.startswith(scopes) else None
         if found is None:
-            if id(node) not in folded:
+            if not (node.op_type == "Add" and node.output[0] in folded):
                 new_nodes.append(node)
             continue
         w, bias = found
         y = None
         fold = _bias_add(node, w.shape[1], consumers, inits, outputs) if bias is None else None
         if fold is not None:
-            folded.add(id(fold[0]))
+            folded.add(fold[0].output[0])
             bias, y = fold[1], fold[0].output[0]
         key = f"{node.input[1]}|{_attr(node, 'transB', 0) if node.op_type == 'Gemm' else 0}"
         if key not in done:
