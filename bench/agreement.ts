@@ -28,6 +28,11 @@ export interface AgreementOptions {
   readonly batch: number;
 }
 
+/** One sample's answer: the decoded scores and label, and the raw answer logits behind them. */
+export interface Answered extends AnswerScores {
+  readonly logits: readonly number[];
+}
+
 export interface AgreementReport {
   readonly modelDir: string;
   readonly reference: Precision;
@@ -39,6 +44,12 @@ export interface AgreementReport {
   readonly equalLabels: number;
   /** equalLabels / samples. */
   readonly labelAgreement: number;
+  /** Over every (sample, answer) pair: |logit_candidate − logit_reference|, and the largest |logit_reference|. */
+  readonly maxAbsLogitDelta: number;
+  readonly meanAbsLogitDelta: number;
+  readonly maxAbsLogit: number;
+  /** How often the reference gave each label: agreement over inputs that all get one label says little. */
+  readonly referenceLabels: Readonly<Record<string, number>>;
   /** Only for labelled samples: the share each variant gets right. */
   readonly accuracy?: { readonly reference: number; readonly candidate: number };
 }
@@ -80,7 +91,7 @@ export async function loadSampleFile(path: string): Promise<AgreementSample[]> {
 }
 
 /** Scores of every sample under one precision; the session is closed before returning (one big model at a time). */
-export async function scoresOf(modelDir: string, precision: Precision, samples: readonly AgreementSample[], threads: number, batch: number): Promise<AnswerScores[]> {
+export async function scoresOf(modelDir: string, precision: Precision, samples: readonly AgreementSample[], threads: number, batch: number): Promise<Answered[]> {
   const model = await Model.open({
     modelDir,
     executionProvider: "cpu",
@@ -90,11 +101,12 @@ export async function scoresOf(modelDir: string, precision: Precision, samples: 
     resize: "pillow",
   });
   try {
-    const out: AnswerScores[] = [];
+    const out: Answered[] = [];
     for (let i = 0; i < samples.length; i += batch) {
       const chunk = samples.slice(i, i + batch);
       const prepared = await Promise.all(chunk.map((s) => model.prepare(s.image, s.text, s.premise)));
-      out.push(...(await model.infer(prepared)).answers);
+      const result = await model.infer(prepared);
+      result.answers.forEach((a, row) => out.push({ ...a, logits: Array.from(result.logits.subarray(row * result.columns, (row + 1) * result.columns)) }));
     }
     return out;
   } finally {
@@ -103,13 +115,24 @@ export async function scoresOf(modelDir: string, precision: Precision, samples: 
 }
 
 /** Compares two score lists of the same samples. */
-export function compareScores(reference: readonly AnswerScores[], candidate: readonly AnswerScores[], labels?: readonly (string | undefined)[]) {
+export function compareScores(reference: readonly Answered[], candidate: readonly Answered[], labels?: readonly (string | undefined)[]) {
   if (reference.length !== candidate.length || reference.length === 0) throw new Error(`cannot compare ${reference.length} with ${candidate.length} answers`);
   let max = 0;
   let sum = 0;
   let equal = 0;
+  let maxLogit = 0;
+  let logitDelta = 0;
+  let logitSum = 0;
+  const referenceLabels: Record<string, number> = {};
   reference.forEach((r, i) => {
     const c = candidate[i]!;
+    referenceLabels[r.label] = (referenceLabels[r.label] ?? 0) + 1;
+    r.logits.forEach((v, k) => {
+      const d = Math.abs(c.logits[k]! - v);
+      logitDelta = Math.max(logitDelta, d);
+      logitSum += d;
+      maxLogit = Math.max(maxLogit, Math.abs(v));
+    });
     for (const key of ["yes", "no", "maybe"] as const) {
       const d = Math.abs(c.scores[key] - r.scores[key]);
       max = Math.max(max, d);
@@ -125,6 +148,10 @@ export function compareScores(reference: readonly AnswerScores[], candidate: rea
     meanAbsDelta: sum / (reference.length * 3),
     equalLabels: equal,
     labelAgreement: equal / reference.length,
+    maxAbsLogitDelta: logitDelta,
+    meanAbsLogitDelta: logitSum / (reference.length * 3),
+    maxAbsLogit: maxLogit,
+    referenceLabels,
     ...(known.length > 0 ? { accuracy: { reference: share(reference), candidate: share(candidate) } } : {}),
   };
 }

@@ -152,7 +152,8 @@ export function renderInt8(r: Int8Results | undefined, note?: string): string {
   }
   const a = r.agreement;
   if (a) {
-    lines.push("", `Agreement, int8 vs fp32 on ${a.samples} fixed inputs (random weights: agreement, not accuracy): max |Δscore| ${f(a.maxAbsDelta, 4)}, mean |Δscore| ${f(a.meanAbsDelta, 4)}, equal labels ${a.equalLabels}/${a.samples} (${f(a.labelAgreement * 100, 1)} %).`);
+    const e = (v: number) => (Number.isFinite(v) ? v.toExponential(1) : "–");
+    lines.push("", `Agreement, int8 vs fp32 on ${a.samples} fixed inputs (random weights: agreement, not accuracy): max |Δscore| ${e(a.maxAbsDelta)}, mean |Δscore| ${e(a.meanAbsDelta)}, equal labels ${a.equalLabels}/${a.samples} (${f(a.labelAgreement * 100, 1)} %; fp32 labels ${JSON.stringify(a.referenceLabels)}); max |Δlogit| ${f(a.maxAbsLogitDelta, 3)}, mean ${f(a.meanAbsLogitDelta, 3)}, on logits up to ${f(a.maxAbsLogit, 1)}.`);
   }
   return [...lines, ""].join("\n");
 }

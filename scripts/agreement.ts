@@ -29,8 +29,9 @@ function positive(value: string, flag: string): number {
 function render(r: AgreementReport): string {
   const lines = [
     `${r.candidate} vs ${r.reference} on ${r.samples} samples (${r.modelDir})`,
-    `  max |Δscore| ${r.maxAbsDelta.toFixed(4)}   mean |Δscore| ${r.meanAbsDelta.toFixed(4)}`,
-    `  equal labels ${r.equalLabels}/${r.samples} (${(r.labelAgreement * 100).toFixed(1)} %)`,
+    `  max |Δscore| ${r.maxAbsDelta.toExponential(2)}   mean |Δscore| ${r.meanAbsDelta.toExponential(2)}`,
+    `  equal labels ${r.equalLabels}/${r.samples} (${(r.labelAgreement * 100).toFixed(1)} %); ${r.reference} labels ${JSON.stringify(r.referenceLabels)}`,
+    `  max |Δlogit| ${r.maxAbsLogitDelta.toExponential(2)}   mean |Δlogit| ${r.meanAbsLogitDelta.toExponential(2)}   (logits up to ${r.maxAbsLogit.toFixed(1)})`,
   ];
   if (r.accuracy) lines.push(`  accuracy on the labelled sample: ${r.reference} ${(r.accuracy.reference * 100).toFixed(1)} %, ${r.candidate} ${(r.accuracy.candidate * 100).toFixed(1)} %`);
   return lines.join("\n");

@@ -31,6 +31,9 @@ export interface ModelOptions {
 export interface BatchResult {
   readonly answers: readonly AnswerScores[];
   readonly runMs: number;
+  /** The raw answer logits, one row of `columns` per item in manifest `answers` order (bench/agreement.ts compares them). */
+  readonly logits: Float32Array;
+  readonly columns: number;
 }
 
 /**
@@ -82,7 +85,7 @@ export class Model {
   async infer(items: readonly PreparedInput[]): Promise<BatchResult> {
     const result = await this.session.run(assembleBatch(items, this.manifest));
     const answers = items.map((_, row) => decodeVerdict(result.logits.subarray(row * result.columns, (row + 1) * result.columns), this.manifest.answers));
-    return { answers, runMs: result.runMs };
+    return { answers, runMs: result.runMs, logits: result.logits, columns: result.columns };
   }
 
   /** Runs a grey image through the whole path; refuses a model whose answers are not finite. */
