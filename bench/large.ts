@@ -56,7 +56,7 @@ async function measureBatch(plan: Plan, large: LargePlan, batch: number, timing:
   return { raw, svc };
 }
 
-function largeConfig(plan: Plan, large: LargePlan, maxBatch: number): ServiceConfig {
+export function largeConfig(plan: Plan, large: LargePlan, maxBatch: number): ServiceConfig {
   return {
     label: `large-b${maxBatch}-${plan.layout.workers}x${plan.layout.intraOpThreads}`,
     modelDir: large.modelDir,
@@ -69,7 +69,7 @@ function largeConfig(plan: Plan, large: LargePlan, maxBatch: number): ServiceCon
 }
 
 /** (warm-up + timed) full batches per worker, all published at once: the warm-up batches are dropped, the rest timed. */
-function saturation(maxBatch: number, timed: number, workers: number): PhasePlan {
+export function saturation(maxBatch: number, timed: number, workers: number): PhasePlan {
   const count = maxBatch * (timed + SERVICE_WARMUP_BATCHES) * workers;
   return {
     name: "saturation",

@@ -13,6 +13,7 @@ import { derive, type Measured } from "./derive.ts";
 import { cliGoals, measureCli, renderCli } from "./cli.ts";
 import { GoalBoard, goalsFromRows, renderGoals } from "./goals.ts";
 import { runLarge, type LargeResults } from "./large.ts";
+import { int8Goals, int8Unavailable, renderInt8, runInt8, type Int8Results } from "./int8.ts";
 import { describeMachine } from "./machine.ts";
 import { measureBus, measurePrepare, type BusOverhead, type PrepareOverhead } from "./overhead.ts";
 import { DEFAULT_BATCH_DELAY_MS, largeModelDir, makePlan, type Plan } from "./plan.ts";
@@ -131,6 +132,10 @@ async function main(): Promise<void> {
   const large: LargeResults | undefined = plan.large ? await section("OFA-large shape", () => runLarge(plan, plan.large!, logDir, say)) : undefined;
   const policyResults = await policy(quick, logDir);
   goals.add(...policyGoals(policyResults));
+  const int8Note = plan.large && large ? int8Unavailable(plan.large.modelDir) : "the OFA-large section did not run.";
+  if (plan.large && large && int8Note) notes.push(`int8 section skipped: ${int8Note}`);
+  const int8: Int8Results | undefined = plan.large && large && !int8Note ? await section("int8 vs fp32", () => runInt8(plan, plan.large!, large, logDir, say)) : undefined;
+  goals.add(...int8Goals(int8));
   const measured: Measured = { tiny, large, bus: over?.bus ?? [], prepare: over?.prepare ?? [] };
   const derived = derive(measured, plan.tiny.defaultBatch);
   goals.add(...goalsFromRows(derived.throughput, derived.overhead));
@@ -143,11 +148,11 @@ async function main(): Promise<void> {
     loadAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
     notes,
   };
-  const markdown = [renderMarkdown(meta, derived), preprocess ? renderPreprocess(preprocess) : "", cpuSide ? renderCpuSide(cpuSide) : "", cli ? renderCli(cli) : "", policyMarkdown(policyResults), renderGoals(goals.list())].filter(Boolean).join("\n");
+  const markdown = [renderMarkdown(meta, derived), preprocess ? renderPreprocess(preprocess) : "", cpuSide ? renderCpuSide(cpuSide) : "", cli ? renderCli(cli) : "", policyMarkdown(policyResults), renderInt8(int8, int8Note), renderGoals(goals.list())].filter(Boolean).join("\n");
   await mkdir(RESULTS_DIR, { recursive: true });
   const stamp = started.toISOString().replace(/[:.]/g, "-");
   const base = join(RESULTS_DIR, `${stamp}${quick ? "-quick" : ""}`);
-  await writeFile(`${base}.json`, `${JSON.stringify({ meta, goals: goals.list(), plan, derived, measured: { ...measured, preprocess, cpuSide, cli, policy: policyResults } }, resultsReplacer, 2)}\n`);
+  await writeFile(`${base}.json`, `${JSON.stringify({ meta, goals: goals.list(), plan, derived, measured: { ...measured, preprocess, cpuSide, cli, policy: policyResults, int8 } }, resultsReplacer, 2)}\n`);
   await writeFile(`${base}.md`, markdown);
   process.stdout.write(`\n${markdown}\n`);
   say(`wrote ${base}.json and ${base}.md`);

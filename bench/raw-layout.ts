@@ -16,7 +16,7 @@ export interface RawLayoutResult {
   readonly points: readonly RawPoint[];
 }
 
-export type RawTiming = Pick<RawSpec, "warmupRuns" | "minRuns" | "minSeconds">;
+export type RawTiming = Pick<RawSpec, "warmupRuns" | "minRuns" | "minSeconds" | "precision">;
 
 export async function runRawLayout(
   modelDir: string,

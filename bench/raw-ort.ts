@@ -5,7 +5,7 @@
  */
 import ort from "onnxruntime-node";
 import { assembleBatch, type PreparedInput } from "../src/model/batch.ts";
-import { loadManifest, type Manifest } from "../src/model/manifest.ts";
+import { loadManifest, type Manifest, type Precision } from "../src/model/manifest.ts";
 import { preprocessImage } from "../src/model/preprocess.ts";
 import { buildPrompt } from "../src/model/prompt.ts";
 import { loadTokenizer } from "../src/model/tokenizer.ts";
@@ -23,6 +23,8 @@ export interface RawSpec {
   readonly minRuns: number;
   /** Keep running (after minRuns) until this much time has passed; 0 = exactly minRuns. */
   readonly minSeconds: number;
+  /** Which ONNX file of the directory (bench/int8.ts); fp32 when absent. */
+  readonly precision?: Precision;
 }
 
 export interface RawPoint {
@@ -104,7 +106,7 @@ async function main(spec: RawSpec, progress: (p: RawProgress) => void): Promise<
   const dir = await loadManifest(spec.modelDir);
   const items = await prepareItems(dir.manifest, dir.dir, Math.max(...spec.batches));
   const t0 = performance.now();
-  const session = await ort.InferenceSession.create(dir.onnxPath("fp32"), {
+  const session = await ort.InferenceSession.create(dir.onnxPath(spec.precision ?? "fp32"), {
     executionProviders: ["cpu"],
     intraOpNumThreads: spec.intraOpThreads,
     interOpNumThreads: 1,

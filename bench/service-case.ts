@@ -5,6 +5,7 @@
  * come from VmHWM at the end.
  */
 import { join } from "node:path";
+import type { Precision } from "../src/model/manifest.ts";
 import { NatsServer } from "../test/harness/nats-server.ts";
 import { runChild } from "./children.ts";
 import { cpuSeconds, loadAverage, memory } from "./proc.ts";
@@ -20,6 +21,8 @@ export interface ServiceConfig {
   readonly maxBatch: number;
   readonly maxBatchDelayMs: number;
   readonly readyTimeoutMs: number;
+  /** OFA_PRECISION (bench/int8.ts); the service default when absent. */
+  readonly precision?: Precision;
 }
 
 /** A load phase; open-rate phases may depend on an earlier phase's result (e.g. 50 % of the measured saturation). */
@@ -88,6 +91,7 @@ function serviceEnv(c: ServiceConfig): Record<string, string> {
     OFA_INTRA_OP_THREADS: String(c.intraOpThreads),
     OFA_MAX_BATCH: String(c.maxBatch),
     OFA_MAX_BATCH_DELAY_MS: String(c.maxBatchDelayMs),
+    ...(c.precision ? { OFA_PRECISION: c.precision } : {}),
   };
 }
 

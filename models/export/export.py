@@ -4,8 +4,9 @@
   /usr/bin/python3 models/export/export.py --config tiny  --out models/tiny
   /usr/bin/python3 models/export/export.py --config large --out DIR           (random weights)
   /usr/bin/python3 models/export/export.py --config nano480 --out DIR         (tiny sizes at 480 px, benchmarks)
-  /usr/bin/python3 models/export/export.py --config real  --checkpoint MS_DIR --out DIR [--fp16]
+  /usr/bin/python3 models/export/export.py --config real  --checkpoint MS_DIR --out DIR [--fp16] [--int8]
   add --split for the split form: image_encoder.onnx + text_fusion.onnx instead of model.onnx
+  --int8 (one-graph form only) also writes model.int8.onnx: dynamic int8 matmuls for CPUs (quantize.py)
 
 See models/README.md. manifest.json is written last, so its presence means the directory is complete.
 """
@@ -61,10 +62,14 @@ def run(args: argparse.Namespace) -> None:
         for f in onnx_files:
             fp16.convert(os.path.join(args.out, f), os.path.join(args.out, f.replace(".onnx", ".fp16.onnx")))
         log(f"wrote the fp16 variants at {time.time() - t0:.1f}s")
+    if args.int8:
+        import quantize
+        count = quantize.convert(os.path.join(args.out, "model.onnx"), os.path.join(args.out, quantize.INT8_FILE))
+        log(f"wrote {quantize.INT8_FILE} ({count} matmuls in int8) at {time.time() - t0:.1f}s")
     write_tokenizer(src.tokenizer, args.out, src.max_source_tokens + 2)
     manifest = build_manifest(
         name=src.name, version_prefix=src.version_prefix, meaningful=src.meaningful, source=src.source,
-        onnx_dir=args.out, fp16=args.fp16, image_size=src.cfg.image_size, mean=src.mean, std=src.std,
+        onnx_dir=args.out, fp16=args.fp16, int8=args.int8, image_size=src.cfg.image_size, mean=src.mean, std=src.std,
         max_source_tokens=src.max_source_tokens, prompt_type=src.prompt_type, prompt=src.prompt,
         answers=src.answers, special={"bos": src.bos, "pad": src.pad, "eos": src.eos}, split=args.split)
     write_manifest(args.out, manifest)
@@ -93,11 +98,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--fp16", action="store_true", help="also write model.fp16.onnx (for GPU)")
     p.add_argument("--split", action="store_true",
                    help="export the split form (image encoder + text/fusion graphs) instead of one graph")
+    p.add_argument("--int8", action="store_true",
+                   help="also write model.int8.onnx (dynamic int8 matmuls, for CPUs; models/export/quantize.py)")
     p.add_argument("--seed", type=int, default=0, help="random configs: weight seed")
     p.add_argument("--prompt-type", choices=["none", "prev_output"],
                    help="override the decoder prompt type (random configs default to none)")
     p.add_argument("--max-src-length", type=int, help="override max source tokens")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.int8 and args.split:
+        p.error("--int8 quantises the one-graph form; export it without --split")
+    return args
 
 
 def main() -> int:

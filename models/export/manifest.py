@@ -23,7 +23,7 @@ def sha256_file(path: str) -> str:
 
 
 def build_manifest(*, name: str, version_prefix: str, meaningful: bool, source: str, onnx_dir: str,
-                   fp16: bool, image_size: int, mean: List[float], std: List[float],
+                   fp16: bool, int8: bool, image_size: int, mean: List[float], std: List[float],
                    max_source_tokens: int, prompt_type: str, prompt: Optional[Dict[str, str]],
                    answers: List[Dict[str, object]], special: Dict[str, int], split: bool = False) -> dict:
     from ofa_split import EMBEDS_NAME, FUSION_FILE, IMAGE_FILE
@@ -35,7 +35,8 @@ def build_manifest(*, name: str, version_prefix: str, meaningful: bool, source: 
     form = ({"split": {"imageEncoder": {"fp32": IMAGE_FILE, "fp16": fp16_of(IMAGE_FILE)},
                        "textFusion": {"fp32": FUSION_FILE, "fp16": fp16_of(FUSION_FILE)},
                        "imageEmbeds": EMBEDS_NAME}}
-            if split else {"onnx": {"fp32": "model.onnx", "fp16": fp16_of("model.onnx")}})
+            if split else {"onnx": {"fp32": "model.onnx", "fp16": fp16_of("model.onnx"),
+                                    **({"int8": "model.int8.onnx"} if int8 else {})}})
     return {
         "manifestVersion": MANIFEST_VERSION,
         "name": name,

@@ -10,6 +10,7 @@ little-endian float32. Commands:
   decode   reference softmax/argmax verdicts for given logits rows
   large    parameter count and state-dict names/shapes of the large config vs OFA-large's
   regen    re-export the tiny model from its seed into a directory
+  quanttoy write quantize.py's toy graph, fp32 and int8, into a directory
   fakereal export stand-in ModelScope/fairseq checkpoints through --config real
 """
 from __future__ import annotations
@@ -152,8 +153,24 @@ def cmd_large(_req: dict) -> dict:
 def cmd_regen(req: dict) -> dict:
     from export import parse_args, run
     run(parse_args(["--config", req.get("config", "tiny"), "--seed", str(req.get("seed", 0)),
-                    "--out", req["out"]]))
+                    "--out", req["out"], "--int8"]))
     return {"dir": req["out"]}
+
+
+def cmd_quanttoy(req: dict) -> dict:
+    """The toy graph of test_quantize.py, fp32 and quantised both ways, written to req["out"]."""
+    import onnx
+    from quantize import quantize_model
+    from test_quantize import build_toy_graph
+    os.makedirs(req["out"], exist_ok=True)
+    paths = {}
+    for name, op in (("fp32", None), ("contrib", "contrib"), ("onnx", "onnx")):
+        model = build_toy_graph()
+        if op:
+            quantize_model(model, op)
+        paths[name] = os.path.join(req["out"], f"toy-{name}.onnx")
+        onnx.save(model, paths[name])
+    return paths
 
 
 def cmd_fakereal(req: dict) -> dict:
@@ -198,7 +215,7 @@ def cmd_fakereal(req: dict) -> dict:
 
 
 COMMANDS = {"text": cmd_text, "logits": cmd_logits, "cases": cmd_cases, "images": cmd_images, "decode": cmd_decode,
-            "large": cmd_large, "regen": cmd_regen, "fakereal": cmd_fakereal}
+            "large": cmd_large, "regen": cmd_regen, "fakereal": cmd_fakereal, "quanttoy": cmd_quanttoy}
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ import { ErrorCode, OfaError } from "../protocol/errors.ts";
 import type { ModelInfo } from "../protocol/verdict.ts";
 import type { PreparedInput } from "./batch.ts";
 import { decodeVerdict, type AnswerScores } from "./decode.ts";
-import { loadManifest, type Manifest } from "./manifest.ts";
+import { loadManifest, type Manifest, type Precision } from "./manifest.ts";
 import { preprocessImage, type ImageLimits } from "./preprocess.ts";
 import { PillowResizer } from "./resizer.ts";
 import { assertExecutionProvider, providerLoadFailure } from "./providers.ts";
@@ -24,7 +24,7 @@ export { loadManifest } from "./manifest.ts";
 export interface ModelOptions {
   readonly modelDir: string;
   readonly executionProvider: "cpu" | "cuda";
-  readonly precision: "fp32" | "fp16";
+  readonly precision: Precision;
   readonly intraOpThreads: number;
   readonly limits: ImageLimits;
   /** "pillow": bit-exact with the reference, in the preprocessing pool; "sharp": faster, approximate. */
@@ -36,6 +36,17 @@ export interface ModelOptions {
 export interface BatchResult {
   readonly answers: readonly AnswerScores[];
   readonly runMs: number;
+  /** The raw answer logits, one row of `columns` per item in manifest `answers` order (bench/agreement.ts compares them). */
+  readonly logits: Float32Array;
+  readonly columns: number;
+}
+
+/**
+ * The int8 graph answers with slightly different scores than the fp32 one it was made from, so its verdicts carry
+ * their own version: the verdict cache (keyed by version) then never hands an fp32 answer to an int8 service or back.
+ */
+function infoFor(info: ModelInfo, precision: Precision): ModelInfo {
+  return precision === "int8" ? Object.freeze({ ...info, version: `${info.version}-int8` }) : info;
 }
 
 export interface RowsResult {
@@ -44,6 +55,9 @@ export interface RowsResult {
   /** Per group: the image's embeddings when this run encoded it (split form), for the group's later rows. */
   readonly embeds: readonly (ImageEmbeds | undefined)[];
   readonly runMs: number;
+  /** The raw answer logits, one row of `columns` per row of the run, groups in order (bench/agreement.ts). */
+  readonly logits: Float32Array;
+  readonly columns: number;
 }
 
 export class Model {
@@ -85,7 +99,7 @@ export class Model {
       throw providerLoadFailure(options.executionProvider, err instanceof Error ? err.message : String(err)) ?? err;
     });
     const pillow = options.resize === "pillow" ? new PillowResizer(options.preprocessThreads ?? 1) : undefined;
-    const model = new Model(dir.info, dir.manifest, tokenizer, session, options.limits, pillow);
+    const model = new Model(infoFor(dir.info, options.precision), dir.manifest, tokenizer, session, options.limits, pillow);
     try {
       await model.smokeTest();
     } catch (err) {
@@ -114,7 +128,7 @@ export class Model {
   /** One batch of single requests (each its own image). */
   async infer(items: readonly PreparedInput[]): Promise<BatchResult> {
     const result = await this.inferRows(items.map((item) => ({ image: { pixels: item.pixels }, rows: [item.inputIds] })));
-    return { answers: result.answers.map((a) => a[0]!), runMs: result.runMs };
+    return { answers: result.answers.map((a) => a[0]!), runMs: result.runMs, logits: result.logits, columns: result.columns };
   }
 
   /** One run for rows that share images: each new image is encoded once (split form), whatever its row count. */
@@ -130,7 +144,7 @@ export class Model {
       const size = tokens * dim;
       return { data: data.subarray(fresh * size, ++fresh * size), tokens, dim };
     });
-    return { answers, embeds, runMs: result.runMs };
+    return { answers, embeds, runMs: result.runMs, logits, columns };
   }
 
   /** True when the model directory has the split form (each image is encoded once per request). */

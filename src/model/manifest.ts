@@ -12,7 +12,12 @@ import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { OfaError, ErrorCode } from "../protocol/errors.ts";
 import type { ModelInfo } from "../protocol/verdict.ts";
 
-const OnnxFilesSchema = Type.Object({ fp32: Type.String({ minLength: 1 }), fp16: Type.Optional(Type.Union([Type.String(), Type.Null()])) });
+const OnnxFilesSchema = Type.Object({
+  fp32: Type.String({ minLength: 1 }),
+  fp16: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  /** Dynamic int8 matmuls for CPUs (models/export/quantize.py); one-graph form only. */
+  int8: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+});
 
 /** The split form (models/README.md): an image-encoder graph and a text+fusion graph joined by the image embeddings. */
 const SplitSchema = Type.Object({
@@ -66,15 +71,24 @@ export type GraphPaths =
   | { readonly form: "one"; readonly model: string }
   | { readonly form: "split"; readonly imageEncoder: string; readonly textFusion: string; readonly imageEmbeds: string };
 
+/** Which ONNX file of the directory to load: fp32 (reference), fp16 (GPUs), int8 (CPUs, dynamic quantisation). */
+export type Precision = "fp32" | "fp16" | "int8";
+
+const EXPORT_HINT: Record<Precision, string> = {
+  fp32: "the directory is incomplete",
+  fp16: "export it with --fp16",
+  int8: "make it with `/usr/bin/python3 models/export/quantize.py --model-dir DIR`",
+};
+
 const checkManifest = TypeCompiler.Compile(ManifestSchema);
 
 /** A manifest together with the directory it came from. */
 export interface ModelDir {
   readonly dir: string;
   readonly manifest: Manifest;
-  onnxPath(precision: "fp32" | "fp16"): string;
+  onnxPath(precision: Precision): string;
   /** The split pair when the directory has one (preferred: it encodes each image once), else the one graph. */
-  graphs(precision: "fp32" | "fp16"): GraphPaths;
+  graphs(precision: Precision): GraphPaths;
   readonly info: ModelInfo;
 }
 
@@ -105,9 +119,9 @@ export async function loadManifest(dirArg: string): Promise<ModelDir> {
   const labels = new Set(manifest.answers.map((a) => a.label));
   if (labels.size !== 3) throw new OfaError(ErrorCode.CONFIG, `model manifest ${path}: answers must be yes, no and maybe once each`);
   if (!manifest.onnx && !manifest.split) throw new OfaError(ErrorCode.CONFIG, `model manifest ${path} names no graph: it needs \`onnx\` or \`split\``);
-  const file = (files: OnnxFiles | undefined, precision: "fp32" | "fp16", what: string): string => {
-    const name = precision === "fp16" ? files?.fp16 : files?.fp32;
-    if (!name) throw new OfaError(ErrorCode.CONFIG, `model ${manifest.name} has no ${precision} ${what}`);
+  const file = (files: OnnxFiles | undefined, precision: Precision, what: string): string => {
+    const name = files?.[precision];
+    if (!name) throw new OfaError(ErrorCode.CONFIG, `model ${manifest.name} has no ${precision} ${what} (${EXPORT_HINT[precision]})`);
     return join(dir, name);
   };
   return {
