@@ -52,8 +52,11 @@ test("consumer - drain lets held requests finish, publishes and acks them, then 
   const msgs = [fakeMsg(), fakeMsg()];
   lanes.interactive.deliver(...msgs);
   await until(() => model.calls.length === 1 && consumer.heldCount === 2, { name: "a batch runs, both held", ...WAIT });
-  const drained = consumer.drain(60_000);
+  let done = false;
+  const drained = consumer.drain(60_000).finally(() => (done = true));
   assert.equal(consumer.state, "draining");
+  await new Promise((r) => setTimeout(r, 100)); // a negative check: a correct drain never ends before the model answers
+  assert.equal(done, false, "drain waits for the held requests");
   model.auto = "answer"; // the next batches are answered at once
   model.answer(0);
   assert.equal(await drained, 0, "nothing left to redelivery");
