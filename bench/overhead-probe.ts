@@ -1,6 +1,6 @@
 /**
  * (d) What a verdict costs outside onnxruntime, measured in isolation, as its own process:
- * - "bus": the real consumer (src/consumer/worker.ts: pull, hold + heartbeat, parse and validate the envelope,
+ * - "bus": the real consumer (src/consumer/consumer.ts: pull, hold + heartbeat, parse and validate the envelope,
  *   batch, publish the verdict to the reply subject and the verdict stream, ack, log, metrics) over a real
  *   nats-server, with a stub model whose prepare() hands back a ready tensor and whose infer() only assembles the
  *   batch feed. Everything this process burns is bus + protocol + batching work.
@@ -21,7 +21,7 @@ import { preprocessImage } from "../src/model/preprocess.ts";
 import { PillowResizer } from "../src/model/resizer.ts";
 import { buildPrompt } from "../src/model/prompt.ts";
 import { loadTokenizer } from "../src/model/tokenizer.ts";
-import { EntailmentConsumer, consumerSettings } from "../src/consumer/worker.ts";
+import { EntailmentConsumer, consumerSettings, natsConsumerDeps } from "../src/consumer/consumer.ts";
 import { provision } from "../src/supervisor/provision.ts";
 import { childMain } from "./children.ts";
 import { TEXTS, benchJpegs } from "./fixtures.ts";
@@ -95,14 +95,15 @@ async function bus(spec: Extract<ProbeSpec, { mode: "bus" }>, progress: (p: Prob
   });
   const registry = new Registry();
   collectProcessMetrics(registry);
-  const consumer = new EntailmentConsumer({
-    nc,
-    model,
-    cache: undefined,
-    logger: createLogger(spec.logLevel, { component: "worker", worker: 1 }),
-    metrics: createWorkerMetrics(registry),
-    settings: consumerSettings(config, 1),
-  });
+  const consumer = new EntailmentConsumer(
+    natsConsumerDeps(nc, {
+      model,
+      cache: undefined,
+      logger: createLogger(spec.logLevel, { component: "worker", worker: 1 }),
+      metrics: createWorkerMetrics(registry),
+      settings: consumerSettings(config, 1),
+    }),
+  );
   await consumer.start();
   const ticker = setInterval(() => progress({ done, cpuSeconds: cpuNow() }), PROGRESS_EVERY_MS);
   const cpu0 = cpuNow();

@@ -11,8 +11,8 @@ import { hasExplicitId, type Job } from "./job.ts";
 import { newWork } from "./work.ts";
 
 export interface AdmissionDeps {
-  readonly model: Model;
-  readonly images: ImageStore;
+  readonly model: Pick<Model, "info" | "prepareImage" | "tokenize">;
+  readonly images: Pick<ImageStore, "read">;
   readonly cache: VerdictCache | undefined;
   readonly limits: RequestLimits;
   readonly now: () => number;

@@ -106,17 +106,23 @@ export const MAX_PREPARING_GRACE_MS = 100;
  * than an inference takes (`recentRunMs`), capped at MAX_PREPARING_GRACE_MS: a tiny model barely waits, a model that
  * runs for seconds fills its batches.
  */
-export function batchDueInMs(
-  readyCount: number,
-  oldestReadyAtMs: number | undefined,
-  maxBatch: number,
-  maxDelayMs: number,
-  nowMs: number,
-  preparing = 0,
-  recentRunMs = 0,
-): number {
-  if (readyCount === 0 || oldestReadyAtMs === undefined) return Infinity;
-  if (readyCount >= maxBatch) return 0;
+export interface BatchTiming {
+  /** Rows ready to run. */
+  readonly readyRows: number;
+  readonly oldestReadyAtMs: number | undefined;
+  readonly maxBatch: number;
+  readonly maxDelayMs: number;
+  readonly nowMs: number;
+  /** Requests received and still being decoded. */
+  readonly preparing?: number;
+  /** Moving average of an inference, ms. */
+  readonly recentRunMs?: number;
+}
+
+export function batchDueInMs(t: BatchTiming): number {
+  const { readyRows, oldestReadyAtMs, maxBatch, maxDelayMs, nowMs, preparing = 0, recentRunMs = 0 } = t;
+  if (readyRows === 0 || oldestReadyAtMs === undefined) return Infinity;
+  if (readyRows >= maxBatch) return 0;
   const grace = preparing > 0 ? Math.min(recentRunMs, MAX_PREPARING_GRACE_MS) : 0;
   return Math.max(0, oldestReadyAtMs + maxDelayMs + grace - nowMs);
 }

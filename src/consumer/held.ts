@@ -29,10 +29,12 @@ export class HeldSet {
     this.onSizeChange(this.jobs.size);
   }
 
-  delete(job: Job): void {
-    if (!this.jobs.delete(job)) return;
+  /** False when the job was not held (already settled). */
+  delete(job: Job): boolean {
+    if (!this.jobs.delete(job)) return false;
     this.onSizeChange(this.jobs.size);
     if (this.jobs.size === 0) for (const release of this.emptyWaiters.splice(0)) release();
+    return true;
   }
 
   startHeartbeats(): void {

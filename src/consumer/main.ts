@@ -16,7 +16,7 @@ import { within } from "../runtime/within.ts";
 import { VerdictCache } from "./cache.ts";
 import { connectNats } from "../nats/connect.ts";
 import { heartbeatEveryMs, sendToSupervisor as send, startHeartbeats, watchParent } from "./parent-watch.ts";
-import { EntailmentConsumer, consumerSettings } from "./worker.ts";
+import { EntailmentConsumer, consumerSettings, natsConsumerDeps } from "./consumer.ts";
 
 /** Set once the worker consumes; before that a stop has nothing to hand back and exits at once. */
 let drainWorker: ((graceMs: number) => Promise<void>) | undefined;
@@ -39,14 +39,7 @@ async function run(config: Config, workerId: number, logger: Logger): Promise<vo
   });
   logger.info({ model: model.info }, "model loaded");
   const cache = config.cacheTtlMs > 0 ? await VerdictCache.open(nc).catch(() => undefined) : undefined;
-  const consumer = new EntailmentConsumer({
-    nc,
-    model,
-    cache,
-    logger,
-    metrics,
-    settings: consumerSettings(config, workerId),
-  });
+  const consumer = new EntailmentConsumer(natsConsumerDeps(nc, { model, cache, logger, metrics, settings: consumerSettings(config, workerId) }));
   let draining: Promise<void> | undefined;
   drainWorker = (graceMs) =>
     (draining ??= (async () => {

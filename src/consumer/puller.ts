@@ -27,13 +27,13 @@ export class LanePuller {
   private loop: Promise<void> | undefined;
 
   private readonly lane: Lane;
-  private readonly consumer: Consumer;
+  private readonly consumer: Pick<Consumer, "fetch">;
   private readonly room: Room;
   private readonly onMessage: (lane: Lane, msg: JsMsg) => void;
   private readonly logger: Logger;
   constructor(
     lane: Lane,
-    consumer: Consumer,
+    consumer: Pick<Consumer, "fetch">,
     room: Room,
     onMessage: (lane: Lane, msg: JsMsg) => void,
     logger: Logger,

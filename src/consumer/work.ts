@@ -77,7 +77,7 @@ export function listVerdict(base: OkVerdict, work: RequestWork): ListVerdict {
 }
 
 /** Caches every answer the model computed (per image, text, premise and model), so a later single question hits it. */
-export function cacheAnswers(cache: VerdictCache, work: RequestWork): void {
+export function cacheAnswers(cache: Pick<VerdictCache, "put">, work: RequestWork): void {
   work.cacheKeys?.forEach((key, i) => {
     const answer = work.answers[i];
     if (answer && !work.fromCache[i]) void cache.put(key, { label: answer.label, scores: answer.scores });

@@ -11,7 +11,7 @@ export interface AnswerScores {
 }
 
 /** `logits` holds one row: answer_logits columns in manifest `answers` order. */
-export function decodeVerdict(logits: ArrayLike<number>, answers: readonly Answer[]): AnswerScores {
+export function answerScores(logits: ArrayLike<number>, answers: readonly Answer[]): AnswerScores {
   let max = -Infinity;
   for (let i = 0; i < answers.length; i++) max = Math.max(max, logits[i]!);
   const exps = answers.map((_, i) => Math.exp(logits[i]! - max)); // shift by the max: no overflow

@@ -5,7 +5,7 @@
 import { ErrorCode, OfaError } from "../protocol/errors.ts";
 import type { ModelInfo } from "../protocol/verdict.ts";
 import type { PreparedInput } from "./batch.ts";
-import { decodeVerdict, type AnswerScores } from "./decode.ts";
+import { answerScores, type AnswerScores } from "./decode.ts";
 import { loadManifest, type Manifest, type Precision } from "./manifest.ts";
 import { preprocessImage, type ImageLimits } from "./preprocess.ts";
 import { PillowResizer } from "./resizer.ts";
@@ -136,7 +136,7 @@ export class Model {
     const result = await this.session.run(assembleRows(groups, this.manifest));
     const { columns, logits } = result;
     let row = 0;
-    const answers = groups.map((g) => g.rows.map(() => decodeVerdict(logits.subarray(row * columns, ++row * columns), this.manifest.answers)));
+    const answers = groups.map((g) => g.rows.map(() => answerScores(logits.subarray(row * columns, ++row * columns), this.manifest.answers)));
     let fresh = 0;
     const embeds = groups.map((g): ImageEmbeds | undefined => {
       if (!("pixels" in g.image) || !result.embeds) return undefined;

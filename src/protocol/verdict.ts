@@ -122,7 +122,7 @@ export function encodeVerdict(verdict: AnyVerdict): Uint8Array {
  * Decodes and validates a single request's verdict; throws a plain Error naming the problem (a protocol bug, not a
  * caller error). A policy list's verdict is refused here: readers that may meet lists use decodeAnyVerdict.
  */
-export function decodeVerdict(payload: Uint8Array): Verdict {
+export function decodeVerdictPayload(payload: Uint8Array): Verdict {
   return checked(payload, checkVerdict);
 }
 

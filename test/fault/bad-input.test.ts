@@ -14,7 +14,7 @@ import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jet
 import { Objm } from "@nats-io/obj";
 import { ClassifyError, IMAGE_BUCKET, OfaClient } from "../../src/client/index.ts";
 import {
-  ERROR_SPECS, ErrorCode, Header, Lane, STREAMS, consumerName, decodeVerdict, requestSubject,
+  ERROR_SPECS, ErrorCode, Header, Lane, STREAMS, consumerName, decodeVerdictPayload, requestSubject,
   type DeadLetter, type RequestEnvelope, type Verdict,
 } from "../../src/protocol/index.ts";
 import { NatsServer } from "../harness/nats-server.ts";
@@ -123,10 +123,10 @@ describe("bad input - every malformed request gets one typed error verdict, is t
     nc.subscribe(`${inbox}.*`, {
       callback: (_err, m) => {
         const id = m.subject.slice(inbox.length + 1);
-        replies.set(id, [...(replies.get(id) ?? []), { verdict: decodeVerdict(m.data), headers: m.headers }]);
+        replies.set(id, [...(replies.get(id) ?? []), { verdict: decodeVerdictPayload(m.data), headers: m.headers }]);
       },
     });
-    verdicts = await StreamTally.start(nc, STREAMS.verdicts, (data) => decodeVerdict(data));
+    verdicts = await StreamTally.start(nc, STREAMS.verdicts, (data) => decodeVerdictPayload(data));
     deadLetters = await StreamTally.start(nc, STREAMS.deadLetters, (data) => JSON.parse(Buffer.from(data).toString()) as DeadLetter);
   });
   after(async () => {

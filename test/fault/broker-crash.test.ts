@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect, createInbox } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { STREAMS, decodeVerdict, type Verdict } from "../../src/protocol/index.ts";
+import { STREAMS, decodeVerdictPayload, type Verdict } from "../../src/protocol/index.ts";
 import { NatsServer } from "../harness/nats-server.ts";
 import { Service } from "../harness/service.ts";
 import { countIds, envelope, jpeg, publishRaw, readVerdictStream } from "../harness/requests.ts";
@@ -22,7 +22,7 @@ test("fault - nats-server killed with SIGKILL under load and restarted on its st
   // Every request is stored (PubAck) before the kill, so the crash can only hit acks and verdicts in flight.
   const inbox = createInbox();
   const replies = new Map<string, Verdict>();
-  nc.subscribe(inbox, { callback: (_e, m) => void (m.data.length > 0 && replies.set(decodeVerdict(m.data).id, decodeVerdict(m.data))) });
+  nc.subscribe(inbox, { callback: (_e, m) => void (m.data.length > 0 && replies.set(decodeVerdictPayload(m.data).id, decodeVerdictPayload(m.data))) });
   const payload = envelope(await jpeg(800, 600, 17), "under a broker crash");
   const ids = Array.from({ length: N }, (_, i) => `crash-${i}`);
   for (const id of ids) await publishRaw(nc, id, payload, inbox);

@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { connect, createInbox } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { ErrorCode, Lane, STREAMS, consumerName, decodeVerdict, type DeadLetter, type Verdict } from "../../src/protocol/index.ts";
+import { ErrorCode, Lane, STREAMS, consumerName, decodeVerdictPayload, type DeadLetter, type Verdict } from "../../src/protocol/index.ts";
 import { NatsServer } from "../harness/nats-server.ts";
 import { Service } from "../harness/service.ts";
 import { envelope, jpeg, publishRaw } from "../harness/requests.ts";
@@ -23,7 +23,7 @@ test("fault - a request whose holders all die lands in the dead letters with its
 
   const inbox = createInbox();
   const replies: Verdict[] = [];
-  nc.subscribe(inbox, { callback: (_e, m) => void replies.push(decodeVerdict(m.data)) });
+  nc.subscribe(inbox, { callback: (_e, m) => void replies.push(decodeVerdictPayload(m.data)) });
   const payload = envelope(await jpeg(), "a request nobody finishes");
   await publishRaw(nc, "doomed-1", payload, inbox);
 

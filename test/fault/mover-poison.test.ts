@@ -11,7 +11,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { connect, headers as natsHeaders } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { ErrorCode, Header, Lane, STREAMS, consumerName, decodeVerdict, requestSubject, verdictSubject, type DeadLetter } from "../../src/protocol/index.ts";
+import { ErrorCode, Header, Lane, STREAMS, consumerName, decodeVerdictPayload, requestSubject, verdictSubject, type DeadLetter } from "../../src/protocol/index.ts";
 import { NatsServer } from "../harness/nats-server.ts";
 import { BIN, Service } from "../harness/service.ts";
 import { envelope, jpeg } from "../harness/requests.ts";
@@ -67,7 +67,7 @@ test("fault - the dead-letter mover moves requests with hostile headers like any
   for (const id of ids) {
     const stored = await jsm.streams.getMessage(STREAMS.verdicts, { last_by_subj: verdictSubject(id) });
     assert.ok(stored, `${id.slice(0, 20)}: a verdict`);
-    const v = decodeVerdict(stored.data);
+    const v = decodeVerdictPayload(stored.data);
     assert.equal(v.ok ? "ok" : v.error.code, ErrorCode.MAX_DELIVERIES);
   }
   const dlqAfter = (await jsm.streams.info(STREAMS.deadLetters)).state;

@@ -13,7 +13,7 @@ import { connect, headers as natsHeaders } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { ClassifyError, OfaClient } from "../../src/client/index.ts";
 import { EXIT } from "../../src/client/cli.ts";
-import { ERROR_SPECS, ErrorCode, Header, IMAGE_BUCKET, SERVICE_SUBJECT, STREAMS, decodeVerdict } from "../../src/protocol/index.ts";
+import { ERROR_SPECS, ErrorCode, Header, IMAGE_BUCKET, SERVICE_SUBJECT, STREAMS, decodeVerdictPayload } from "../../src/protocol/index.ts";
 import { NatsServer } from "../harness/nats-server.ts";
 import { BIN, Service } from "../harness/service.ts";
 import { envelope, jpeg } from "../harness/requests.ts";
@@ -68,7 +68,7 @@ test("fault - store full: the object store and the request stream, when full, ar
   const h = natsHeaders();
   h.set(Header.MsgId, "door-full");
   const reply = await nc.request(SERVICE_SUBJECT, envelope(await jpeg(64, 48, 1), "x".repeat(1_500)), { headers: h, timeout: 20_000 });
-  const verdict = decodeVerdict(reply.data);
+  const verdict = decodeVerdictPayload(reply.data);
   assert.equal(verdict.ok ? "ok" : verdict.error.code, ErrorCode.OVERLOADED);
   assert.equal(reply.headers?.get(Header.ServiceErrorCode), String(ERROR_SPECS[ErrorCode.OVERLOADED].status));
   const sdk = await client.send({ image: await jpeg(64, 48, 2), text: "y".repeat(1_500), timeoutMs: 20_000 }).then(() => undefined, (e: unknown) => e);

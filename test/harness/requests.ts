@@ -2,7 +2,7 @@
 import sharp from "sharp";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { Header, Lane, STREAMS, decodeVerdict, requestSubject, type Verdict } from "../../src/protocol/index.ts";
+import { Header, Lane, STREAMS, decodeVerdictPayload, requestSubject, type Verdict } from "../../src/protocol/index.ts";
 
 export async function jpeg(width = 320, height = 240, seed = 0): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: { r: (seed * 37) % 256, g: (seed * 91) % 256, b: 128 } } }).jpeg().toBuffer();
@@ -28,7 +28,7 @@ export async function readVerdictStream(nc: NatsConnection, apiTimeoutMs = 5_000
   if (total === 0) return out;
   const consumer = await jetstream(nc, { timeout: apiTimeoutMs }).consumers.get(STREAMS.verdicts);
   const messages = await consumer.fetch({ max_messages: total, expires: 5_000 });
-  for await (const m of messages) out.push(decodeVerdict(m.data));
+  for await (const m of messages) out.push(decodeVerdictPayload(m.data));
   return out;
 }
 

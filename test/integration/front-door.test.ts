@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect, headers as natsHeaders } from "@nats-io/transport-node";
-import { ErrorCode, Header, SERVICE_NAME, SERVICE_SUBJECT, decodeVerdict } from "../../src/protocol/index.ts";
+import { ErrorCode, Header, SERVICE_NAME, SERVICE_SUBJECT, decodeVerdictPayload } from "../../src/protocol/index.ts";
 import { NatsServer } from "../harness/nats-server.ts";
 import { Service } from "../harness/service.ts";
 import { envelope, jpeg } from "../harness/requests.ts";
@@ -16,13 +16,13 @@ test("front door - a plain NATS request to ofa.ve.classify is answered with the 
   t.after(() => nc.close());
 
   const reply = await nc.request(SERVICE_SUBJECT, envelope(await jpeg(), "there are two birds."), { timeout: 20_000 });
-  const verdict = decodeVerdict(reply.data);
+  const verdict = decodeVerdictPayload(reply.data);
   assert.equal(verdict.ok, true);
 
   const h = natsHeaders();
   h.set(Header.MsgId, "front-door-bad");
   const bad = await nc.request(SERVICE_SUBJECT, "{not json", { timeout: 20_000, headers: h });
-  const error = decodeVerdict(bad.data);
+  const error = decodeVerdictPayload(bad.data);
   assert.equal(error.ok === false && error.error.code, ErrorCode.PAYLOAD_JSON);
   assert.equal(error.id, "front-door-bad");
   assert.equal(bad.headers?.get(Header.ServiceErrorCode), "400", "generic NATS clients see the micro error headers");

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { connect, createInbox, type NatsConnection } from "@nats-io/transport-node";
 import { OfaClient } from "../../src/client/index.ts";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { ErrorCode, Lane, STREAMS, consumerName, decodeVerdict, type Verdict } from "../../src/protocol/index.ts";
+import { ErrorCode, Lane, STREAMS, consumerName, decodeVerdictPayload, type Verdict } from "../../src/protocol/index.ts";
 import { NatsServer } from "../harness/nats-server.ts";
 import { Service } from "../harness/service.ts";
 import { countIds, envelope, jpeg, publishRaw, readVerdictStream } from "../harness/requests.ts";
@@ -83,7 +83,7 @@ describe("serve - one request travels from a caller to an onnxruntime verdict", 
     const inbox = createInbox();
     const got: Verdict[] = [];
     const three = latch(3, "three error verdicts", 20_000);
-    const sub = nc.subscribe(inbox, { callback: (_e, m) => (got.push(decodeVerdict(m.data)), three.countDown()) });
+    const sub = nc.subscribe(inbox, { callback: (_e, m) => (got.push(decodeVerdictPayload(m.data)), three.countDown()) });
     const corrupt = Buffer.concat([(await jpeg()).subarray(0, 200)]);
     await publishRaw(nc, "bad-json", "{not json", inbox);
     await publishRaw(nc, "bad-image", envelope(corrupt, "a dog"), inbox);

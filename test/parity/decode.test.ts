@@ -1,5 +1,5 @@
 /**
- * Parity: verdict decoding. TS decodeVerdict (src/model/decode.ts) vs the reference decoding
+ * Parity: verdict decoding. TS answerScores (src/model/decode.ts) vs the reference decoding
  * (softmax over the answer logits, label = argmax, score = its probability; shared/ofa-ve.md §5)
  * on the same logits: hand-picked rows and the tiny model's real outputs for prompts with and
  * without a premise. Labels equal; probabilities within 1e-6.
@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadManifest } from "../../src/model/manifest.ts";
-import { decodeVerdict } from "../../src/model/decode.ts";
+import { answerScores } from "../../src/model/decode.ts";
 import { reference, TINY_DIR, type LogitsCase } from "./reference.ts";
 
 interface RefVerdict {
@@ -25,14 +25,14 @@ const HAND_PICKED = [
   [2.5, 2.5, 1],      // a two-way tie
 ];
 
-/** Logits reach decodeVerdict as float32 (the ONNX output), so the reference sees the same rounded values. */
+/** Logits reach answerScores as float32 (the ONNX output), so the reference sees the same rounded values. */
 async function compare(rows: number[][]): Promise<void> {
   const logits = rows.map((r) => Array.from(Float32Array.from(r)));
   const { manifest } = await loadManifest(TINY_DIR);
   const ref = await reference<{ verdicts: RefVerdict[] }>({ cmd: "decode", logits, answers: manifest.answers });
   logits.forEach((row, i) => {
     const want = ref.verdicts[i]!;
-    const got = decodeVerdict(Float32Array.from(row), manifest.answers);
+    const got = answerScores(Float32Array.from(row), manifest.answers);
     assert.equal(got.label, want.label, `row ${i} ${JSON.stringify(row)}`);
     manifest.answers.forEach((a, k) => {
       const diff = Math.abs(got.scores[a.label] - want.probs[k]!);
@@ -42,11 +42,11 @@ async function compare(rows: number[][]): Promise<void> {
   });
 }
 
-test("parity - decodeVerdict equals the reference softmax/argmax on hand-picked logits", async () => {
+test("parity - answerScores equals the reference softmax/argmax on hand-picked logits", async () => {
   await compare(HAND_PICKED);
 });
 
-test("parity - decodeVerdict equals the reference on tiny-model logits, with and without premise", async () => {
+test("parity - answerScores equals the reference on tiny-model logits, with and without premise", async () => {
   // default cases: [0] hypothesis-only rows, [1] a premise row + padded batch (prev_output), [2] long premise row
   const { cases } = await reference<{ cases: LogitsCase[] }>({ cmd: "logits", dir: TINY_DIR, config: "tiny", seed: 0 });
   const rows = cases.flatMap((c) => c.logits!);

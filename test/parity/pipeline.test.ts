@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { assembleBatch, type PreparedInput } from "../../src/model/batch.ts";
 import { assembleRows } from "../../src/model/rows.ts";
-import { decodeVerdict } from "../../src/model/decode.ts";
+import { answerScores } from "../../src/model/decode.ts";
 import { loadManifest } from "../../src/model/manifest.ts";
 import { preprocessImage } from "../../src/model/preprocess.ts";
 import { buildPrompt } from "../../src/model/prompt.ts";
@@ -68,7 +68,7 @@ test("parity - full TS pipeline (sharp, tokenizer, batch, session thread) matche
   assert.ok(diff <= 1e-4, `max abs diff ${diff}`);
   const verdicts = await reference<{ verdicts: { label: string }[] }>({ cmd: "decode", logits: want, answers: manifest.answers });
   want.forEach((_, b) => {
-    const got = decodeVerdict(result.logits.subarray(b * result.columns, (b + 1) * result.columns), manifest.answers);
+    const got = answerScores(result.logits.subarray(b * result.columns, (b + 1) * result.columns), manifest.answers);
     assert.equal(got.label, verdicts.verdicts[b]!.label, `verdict of request ${b}`);
   });
 });

@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { connect, headers as natsHeaders } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { OfaClient } from "../../src/client/index.ts";
-import { ErrorCode, Header, Lane, SERVICE_SUBJECT, STREAMS, decodeVerdict, requestSubject, verdictSubject } from "../../src/protocol/index.ts";
+import { ErrorCode, Header, Lane, SERVICE_SUBJECT, STREAMS, decodeVerdictPayload, requestSubject, verdictSubject } from "../../src/protocol/index.ts";
 import { NatsServer } from "../harness/nats-server.ts";
 import { Service } from "../harness/service.ts";
 import { envelope, jpeg } from "../harness/requests.ts";
@@ -51,7 +51,7 @@ test("security - least privilege: the service serves every path under the commit
   assert.deepEqual(await client.classify({ image, text: "a square", id: "lp-1", timeoutMs: WAIT_MS }), first, "a repeated id is answered from the verdict stream");
   const h = natsHeaders();
   h.set(Header.MsgId, "lp-door");
-  const door = decodeVerdict((await nc.request(SERVICE_SUBJECT, envelope(image, "a door"), { headers: h, timeout: WAIT_MS })).data);
+  const door = decodeVerdictPayload((await nc.request(SERVICE_SUBJECT, envelope(image, "a door"), { headers: h, timeout: WAIT_MS })).data);
   assert.equal(door.ok, true, "the front door works");
   const bad = await client.send({ image: Buffer.from("not an image"), text: "x", id: "lp-bad", timeoutMs: WAIT_MS });
   assert.equal(bad.ok ? "ok" : bad.error.code, ErrorCode.IMAGE_FORMAT);
@@ -75,7 +75,7 @@ test("security - least privilege: the service serves every path under the commit
     name: "the poisoned request's verdict",
     timeoutMs: WAIT_MS,
   });
-  const poisoned = decodeVerdict((await jsm.streams.getMessage(STREAMS.verdicts, { last_by_subj: verdictSubject("lp-poison") }))!.data);
+  const poisoned = decodeVerdictPayload((await jsm.streams.getMessage(STREAMS.verdicts, { last_by_subj: verdictSubject("lp-poison") }))!.data);
   assert.equal(poisoned.ok ? "ok" : poisoned.error.code, ErrorCode.REPLY_SUBJECT);
   // …and the broker refuses the service's user that subject outright.
   await assert.rejects(svc.request(`$JS.API.STREAM.PURGE.${STREAMS.deadLetters}`, "", { timeout: 2_000 }), /permissions|violation|timeout/i);

@@ -14,7 +14,7 @@ import { connect, createInbox, headers as natsHeaders, type Msg, type NatsConnec
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { ClassifyError, OfaClient } from "../../src/client/index.ts";
 import {
-  ErrorCode, Header, Lane, SERVICE_SUBJECT, STREAMS, consumerName, decodeVerdict, requestSubject, verdictSubject,
+  ErrorCode, Header, Lane, SERVICE_SUBJECT, STREAMS, consumerName, decodeVerdictPayload, requestSubject, verdictSubject,
   type DeadLetter, type Verdict,
 } from "../../src/protocol/index.ts";
 import { NatsServer } from "../harness/nats-server.ts";
@@ -50,7 +50,7 @@ describe("security - trust boundary (issue 10)", () => {
     nc.subscribe(`${inbox}.*`, {
       callback: (_err, msg: Msg) => {
         const key = msg.subject.slice(inbox.length + 1);
-        replies.set(key, [...(replies.get(key) ?? []), decodeVerdict(msg.data)]);
+        replies.set(key, [...(replies.get(key) ?? []), decodeVerdictPayload(msg.data)]);
       },
     });
     deadLetters = await StreamTally.start(nc, STREAMS.deadLetters, (data) => JSON.parse(Buffer.from(data).toString()) as DeadLetter);
@@ -76,7 +76,7 @@ describe("security - trust boundary (issue 10)", () => {
     const count = info.state.subjects?.[subject] ?? 0;
     if (count === 0) return [];
     const last = await jsm.streams.getMessage(STREAMS.verdicts, { last_by_subj: subject });
-    return Array.from({ length: count }, () => decodeVerdict(last!.data));
+    return Array.from({ length: count }, () => decodeVerdictPayload(last!.data));
   }
 
   /** The request left the work queue on its first delivery: no redelivery, nothing pending or held. */
@@ -173,10 +173,10 @@ describe("security - trust boundary (issue 10)", () => {
     const h = natsHeaders();
     h.set(Header.MsgId, "door-repeat");
     const payload = envelope(image, "a door");
-    const a = decodeVerdict((await nc.request(SERVICE_SUBJECT, payload, { headers: h, timeout: WAIT_MS })).data);
-    const b = decodeVerdict((await nc.request(SERVICE_SUBJECT, payload, { headers: h, timeout: WAIT_MS })).data);
+    const a = decodeVerdictPayload((await nc.request(SERVICE_SUBJECT, payload, { headers: h, timeout: WAIT_MS })).data);
+    const b = decodeVerdictPayload((await nc.request(SERVICE_SUBJECT, payload, { headers: h, timeout: WAIT_MS })).data);
     assert.deepEqual(b, a);
-    const c = decodeVerdict((await nc.request(SERVICE_SUBJECT, envelope(image, "another door"), { headers: h, timeout: WAIT_MS })).data);
+    const c = decodeVerdictPayload((await nc.request(SERVICE_SUBJECT, envelope(image, "another door"), { headers: h, timeout: WAIT_MS })).data);
     assert.equal(c.ok ? "ok" : c.error.code, ErrorCode.ID_CONFLICT);
     assert.equal((await verdictsFor("repeat-1")).length, 1);
     assert.equal((await verdictsFor("door-repeat")).length, 1);

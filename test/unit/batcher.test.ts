@@ -6,17 +6,17 @@ import type { Lane } from "../../src/protocol/index.ts";
 const item = (lane: Lane, readyAtMs = 0, n = 0) => ({ lane, readyAtMs, n });
 
 test("batcher - a full batch starts at once, a partial one after the oldest waited maxBatchDelayMs", () => {
-  assert.equal(batchDueInMs(0, undefined, 8, 5, 100), Infinity);
-  assert.equal(batchDueInMs(8, 99, 8, 5, 100), 0);
-  assert.equal(batchDueInMs(3, 98, 8, 5, 100), 3);
-  assert.equal(batchDueInMs(3, 90, 8, 5, 100), 0, "requests that waited while the model was busy go straight in");
+  assert.equal(batchDueInMs({ readyRows: 0, oldestReadyAtMs: undefined, maxBatch: 8, maxDelayMs: 5, nowMs: 100 }), Infinity);
+  assert.equal(batchDueInMs({ readyRows: 8, oldestReadyAtMs: 99, maxBatch: 8, maxDelayMs: 5, nowMs: 100 }), 0);
+  assert.equal(batchDueInMs({ readyRows: 3, oldestReadyAtMs: 98, maxBatch: 8, maxDelayMs: 5, nowMs: 100 }), 3);
+  assert.equal(batchDueInMs({ readyRows: 3, oldestReadyAtMs: 90, maxBatch: 8, maxDelayMs: 5, nowMs: 100 }), 0, "requests that waited while the model was busy go straight in");
 });
 
 test("batcher - a partial batch waits a little for requests still being decoded, never longer than an inference", () => {
-  assert.equal(batchDueInMs(1, 100, 2, 5, 105), 0, "nothing on its way: go after the delay");
-  assert.equal(batchDueInMs(1, 100, 2, 5, 105, 1, 2_000), 100, "a 2 s model waits up to 100 ms for the request being decoded");
-  assert.equal(batchDueInMs(1, 100, 2, 5, 105, 1, 1.5), 1.5, "a 1.5 ms model waits at most 1.5 ms more");
-  assert.equal(batchDueInMs(2, 100, 2, 5, 100, 3, 2_000), 0, "a full batch never waits");
+  assert.equal(batchDueInMs({ readyRows: 1, oldestReadyAtMs: 100, maxBatch: 2, maxDelayMs: 5, nowMs: 105 }), 0, "nothing on its way: go after the delay");
+  assert.equal(batchDueInMs({ readyRows: 1, oldestReadyAtMs: 100, maxBatch: 2, maxDelayMs: 5, nowMs: 105, preparing: 1, recentRunMs: 2_000 }), 100, "a 2 s model waits up to 100 ms for the request being decoded");
+  assert.equal(batchDueInMs({ readyRows: 1, oldestReadyAtMs: 100, maxBatch: 2, maxDelayMs: 5, nowMs: 105, preparing: 1, recentRunMs: 1.5 }), 1.5, "a 1.5 ms model waits at most 1.5 ms more");
+  assert.equal(batchDueInMs({ readyRows: 2, oldestReadyAtMs: 100, maxBatch: 2, maxDelayMs: 5, nowMs: 100, preparing: 3, recentRunMs: 2_000 }), 0, "a full batch never waits");
 });
 
 test("batcher - interactive requests fill batches before bulk ones", () => {

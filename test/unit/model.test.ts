@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import sharp from "sharp";
 import { loadManifest } from "../../src/model/manifest.ts";
 import { buildPrompt, preCaption } from "../../src/model/prompt.ts";
-import { decodeVerdict } from "../../src/model/decode.ts";
+import { answerScores } from "../../src/model/decode.ts";
 import { preprocessImage, sniffFormat } from "../../src/model/preprocess.ts";
 import { assembleBatch } from "../../src/model/batch.ts";
 import { ErrorCode, VerdictError } from "../../src/protocol/index.ts";
@@ -22,10 +22,10 @@ test("prompt - a premise selects the premise template, as OFA's text1/text2 form
 
 test("decode - scores are the softmax of the answer logits and the label their argmax", () => {
   const answers = [{ label: "no", tokenId: 1 }, { label: "yes", tokenId: 2 }, { label: "maybe", tokenId: 3 }] as const;
-  const v = decodeVerdict([0, Math.log(3), 0], answers);
+  const v = answerScores([0, Math.log(3), 0], answers);
   assert.equal(v.label, "yes");
   assert.ok(Math.abs(v.scores.yes - 0.6) < 1e-12 && Math.abs(v.scores.no - 0.2) < 1e-12);
-  const huge = decodeVerdict([1000, 999, 0], answers);
+  const huge = answerScores([1000, 999, 0], answers);
   assert.ok(Number.isFinite(huge.scores.no) && huge.label === "no", "no overflow on large logits");
 });
 
