@@ -14,6 +14,7 @@ import { NatsServer } from "../test/harness/nats-server.ts";
 import { benchJpegs } from "./fixtures.ts";
 import { goal, type Goal } from "./goals.ts";
 import { ServiceUnderTest } from "./service.ts";
+import { median } from "./stats.ts";
 
 const BIN = fileURLToPath(new URL("../bin/ofa-entail.mjs", import.meta.url));
 const RUNS = 7;
@@ -42,12 +43,6 @@ async function repeat(times: number, once: () => Promise<number>): Promise<numbe
   const out: number[] = [];
   for (let i = 0; i < times; i++) out.push(await once());
   return out;
-}
-
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** Starts `serve` on the tiny model `times` times and times each from spawn to /readyz 200. */

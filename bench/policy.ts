@@ -16,6 +16,7 @@ import { goal, type Goal } from "./goals.ts";
 import { largeModelDir } from "./plan.ts";
 import { cpuSeconds } from "./proc.ts";
 import { ServiceUnderTest, histogramTotals } from "./service.ts";
+import { mean, median } from "./stats.ts";
 
 export const POLICY_HYPOTHESES: readonly string[] = Object.freeze([
   "there is a weapon in the picture.",
@@ -127,14 +128,11 @@ export async function runPolicy(modelDir: string, rounds: number, logDir: string
       }
       say(`(policy) round ${r}/${rounds}: 8 singles ${(singlesMs.at(-1)! / 1000).toFixed(2)} s, list of 8 ${(listMs.at(-1)! / 1000).toFixed(2)} s`);
     }
-    const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const n = POLICY_HYPOTHESES.length;
     const singlesPerSec = (n * 1000) / mean(singlesMs);
     const listPerSec = (n * 1000) / mean(listMs);
     const singlesMeanBatch = batches.count ? batches.sum / batches.count : 0;
-    const ratios = singlesMs.map((ms, i) => ms / listMs[i]!).sort((a, b) => a - b);
-    const mid = Math.floor(ratios.length / 2);
-    const speedup = ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
+    const speedup = median(singlesMs.map((ms, i) => ms / listMs[i]!));
     const cpuSpeedup = mean(cpu.singles) / mean(cpu.list);
     return { modelDir, hypotheses: n, rounds, singlesMs, listMs, singlesPerSec, listPerSec, meanSpeedup: listPerSec / singlesPerSec, speedup, singlesMeanBatch, singlesCpuS: cpu.singles, listCpuS: cpu.list, cpuSpeedup };
   } finally {
@@ -150,8 +148,6 @@ export function policyGoals(policy: PolicyResults | undefined): Goal[] {
   return policy ? [goal("policy.speedup_8", Number(policy.speedup.toFixed(3)), POLICY_GOAL, "higher")] : [];
 }
 
-const avg = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-
 export function policyMarkdown(policy: PolicyResults | undefined): string {
   if (!policy) return "## Policy lists\n\nnot measured (see the notes).\n";
   const f = (v: number) => v.toFixed(2);
@@ -162,8 +158,8 @@ export function policyMarkdown(policy: PolicyResults | undefined): string {
     "",
     "| shape | mean round s | hypotheses/s | worker CPU s per round |",
     "| --- | --- | --- | --- |",
-    `| ${policy.hypotheses} single requests (mean batch ${f(policy.singlesMeanBatch)} rows) | ${f(avg(policy.singlesMs) / 1000)} | ${f(policy.singlesPerSec)} | ${f(avg(policy.singlesCpuS))} |`,
-    `| one list of ${policy.hypotheses} | ${f(avg(policy.listMs) / 1000)} | ${f(policy.listPerSec)} | ${f(avg(policy.listCpuS))} |`,
+    `| ${policy.hypotheses} single requests (mean batch ${f(policy.singlesMeanBatch)} rows) | ${f(mean(policy.singlesMs) / 1000)} | ${f(policy.singlesPerSec)} | ${f(mean(policy.singlesCpuS))} |`,
+    `| one list of ${policy.hypotheses} | ${f(mean(policy.listMs) / 1000)} | ${f(policy.listPerSec)} | ${f(mean(policy.listCpuS))} |`,
     "",
     `policy.speedup_8 = **${f(policy.speedup)}×**, the median of the rounds' ratios (${policy.singlesMs.map((ms, i) => f(ms / policy.listMs[i]!)).join(", ")}; ratio of the means ${f(policy.meanSpeedup)}); goal ≥ ${POLICY_GOAL}: ${policy.speedup >= POLICY_GOAL ? "met" : "NOT met"}. Worker CPU per round, singles ÷ list: ${f(policy.cpuSpeedup)}×.`,
     "",
