@@ -38,16 +38,29 @@ class OfaAttention(nn.Module):
 
     def forward(self, x: torch.Tensor, kv: torch.Tensor, bias: torch.Tensor,
                 mask: Optional[torch.Tensor]) -> torch.Tensor:
-        """x [B,T,D] queries, kv [B,S,D], bias broadcastable to [B,H,T,S], mask additive or None."""
+        """x [B,T,D] queries, kv [B,S,D], mask additive or None; bias broadcastable to [B,H,T,S], or a pair
+        of row blocks ([H,N,S] for the first N queries, [H,T-N,S] for the rest) that are never concatenated:
+        softmax is per row, so each block attends on its own and only the [B,H,T,hd] outputs are joined."""
         q = self._split(self.q_proj(x) * self.scaling)
         k, v = self._split(self.k_proj(kv)), self._split(self.v_proj(kv))
-        scores = torch.matmul(q, k.transpose(-1, -2)) + bias
-        if mask is not None:
-            scores = scores + mask
-        out = torch.matmul(F.softmax(scores, dim=-1), v)  # [B,H,T,hd]
+        kt = k.transpose(-1, -2)
+        if isinstance(bias, tuple):  # the encoder's (image rows, text rows) bias: OfaEncoder._row_biases
+            n = bias[0].size(-2)
+            out = torch.cat([_attend(q[:, :, :n], kt, v, bias[0], mask),
+                             _attend(q[:, :, n:], kt, v, bias[1], mask)], dim=2)
+        else:
+            out = _attend(q, kt, v, bias, mask)  # [B,H,T,hd]
         out = out * self.c_attn.view(1, -1, 1, 1)
         b, _, t, _ = out.shape
         return self.out_proj(out.transpose(1, 2).reshape(b, t, self.heads * self.head_dim))
+
+
+def _attend(q: torch.Tensor, kt: torch.Tensor, v: torch.Tensor, bias: torch.Tensor,
+            mask: Optional[torch.Tensor]) -> torch.Tensor:
+    scores = torch.matmul(q, kt) + bias
+    if mask is not None:
+        scores = scores + mask
+    return torch.matmul(F.softmax(scores, dim=-1), v)
 
 
 def _ln(dim: int, enabled: bool = True) -> Optional[nn.LayerNorm]:

@@ -138,24 +138,37 @@ class OfaEncoder(_RelPos):
         txt_pos = self.embed_positions(torch.arange(t, device=input_ids.device))
         x = torch.cat([img, self._embed_text(input_ids, txt_pos)], dim=1)
         x = x * (1 - pad.unsqueeze(-1).type_as(x))
-        pos = torch.cat([self.image_pos_ln(img_pos), self.pos_ln(txt_pos)], dim=0)
-        abs_bias = _pos_bias(self.pos_q_linear, self.pos_k_linear, pos, pos, self.heads, self.pos_scaling)
+        pos_img, pos_txt = self.image_pos_ln(img_pos), self.pos_ln(txt_pos)
+        pos = torch.cat([pos_img, pos_txt], dim=0)
+        blocks = self._abs_blocks(pos_img, pos_txt)
         img_bucket = self.image_rp_bucket[img_ids][:, img_ids]
         mask = _additive(pad, x.dtype)
         for i, layer in enumerate(self.layers):
-            x = layer(x, abs_bias + self._block_rel(img_bucket, t, i), mask)
+            x = layer(x, self._row_biases(blocks, img_bucket, t, i), mask)
         return _maybe(self.layer_norm, x), pad, pos
 
-    def _block_rel(self, img_bucket: torch.Tensor, t: int, layer: int) -> torch.Tensor:
-        """[H,N+T,N+T]: image table on the image block, text table on the text block, 0 across."""
+    def _abs_blocks(self, pos_img: torch.Tensor, pos_txt: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """The absolute-position bias [H,N+T,N+T] as its four blocks (image/text rows x image/text columns).
+
+        The image-by-image block reads only weights and the fixed patch grid, so onnxruntime folds it (plus each
+        layer's image table) into one constant per layer at load; only the blocks that touch text run per call.
+        """
+        q_lin, k_lin, h, s = self.pos_q_linear, self.pos_k_linear, self.heads, self.pos_scaling
+        return (_pos_bias(q_lin, k_lin, pos_img, pos_img, h, s), _pos_bias(q_lin, k_lin, pos_img, pos_txt, h, s),
+                _pos_bias(q_lin, k_lin, pos_txt, pos_img, h, s), _pos_bias(q_lin, k_lin, pos_txt, pos_txt, h, s))
+
+    def _row_biases(self, blocks: Tuple[torch.Tensor, ...], img_bucket: torch.Tensor, t: int,
+                    layer: int) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Layer `layer`'s bias as (image rows [H,N,N+T], text rows [H,T,N+T]): the absolute bias plus the image
+        table on the image block and the text table on the text block (nothing across). Equal to the reference's
+        [H,N+T,N+T] sum element for element; kept as two row blocks, it is never zero-padded, added whole or
+        concatenated (OfaAttention attends each block on its own): two fewer passes over N+T squared per layer."""
         tables = self.image_rel_pos_table_list
         table = tables[0 if len(tables) == 1 else layer]
         img = F.embedding(img_bucket, table.weight).permute(2, 0, 1)
         txt = self._text_rel(t, layer, img_bucket.device)
-        n = img.size(1)
-        top = torch.cat([img, img.new_zeros(()).expand(self.heads, n, t)], dim=2)
-        bottom = torch.cat([txt.new_zeros(()).expand(self.heads, t, n), txt], dim=2)
-        return torch.cat([top, bottom], dim=1)
+        ii, it, ti, tt = blocks
+        return torch.cat([ii + img, it], dim=2), torch.cat([ti, tt + txt], dim=2)
 
 
 class OfaDecoder(_RelPos):

@@ -10,7 +10,7 @@ little-endian float32. Commands:
   decode   reference softmax/argmax verdicts for given logits rows
   large    parameter count and state-dict names/shapes of the large config vs OFA-large's
   regen    re-export the tiny model from its seed into a directory
-  quanttoy write quantize.py's toy graph, fp32 and int8, into a directory
+  quanttoy write quantize.py's toy graph, fp32 and int8, and quantize_resnet.py's toy ResNet, into a directory
   fakereal export stand-in ModelScope/fairseq checkpoints through --config real
 """
 from __future__ import annotations
@@ -168,6 +168,14 @@ def cmd_quanttoy(req: dict) -> dict:
         model = build_toy_graph()
         if op:
             quantize_model(model, op)
+        paths[name] = os.path.join(req["out"], f"toy-{name}.onnx")
+        onnx.save(model, paths[name])
+    from quantize_resnet import static_resnet, synthetic_images
+    from test_quantize_resnet import build_toy_resnet
+    for name, static in (("resnet-fp32", False), ("resnet-static", True)):
+        model = build_toy_resnet(size=32)
+        if static:
+            static_resnet(model, synthetic_images(32, [0.5] * 3, [0.5] * 3))
         paths[name] = os.path.join(req["out"], f"toy-{name}.onnx")
         onnx.save(model, paths[name])
     return paths

@@ -1,7 +1,11 @@
 #!/usr/bin/python3
-"""fp32 ONNX -> dynamic int8 ONNX for CPUs: the transformer's weight matmuls in int8, everything else fp32.
+"""fp32 ONNX -> int8 ONNX for CPUs: the transformer's weight matmuls dynamic int8, the ResNet static int8.
 
   /usr/bin/python3 models/export/quantize.py --model-dir DIR [--out OUT] [--op contrib|onnx] [--reduce-range]
+                                             [--resnet static|fp32] [--calibration-images DIR]
+
+The ResNet stem's convolutions are quantised statically, with activation scales calibrated once
+(quantize_resnet.py); what follows is the transformer's dynamic pass.
 
 Every MatMul whose weight (second input) is a 2-D float initializer, and every Gemm with such a weight
 (transA 0, alpha 1, beta 1), inside the encoder or decoder scopes (node names under /encoder/ or /decoder/)
@@ -14,8 +18,12 @@ is rewritten:
   bias     a Gemm's bias, or the Add of a 1-D [N] initializer that is a MatMul's only consumer (how torch
            exports a Linear on 3-D input), becomes the int8 node's bias: one pass over the output less
 
-The ResNet stem (Conv), the embeddings (Gather), the attention score matmuls (no constant weight) and the
-answer head (/MatMul, outside the scopes: it reads only 3 columns) stay fp32. Inputs and output keep their
+The embeddings (Gather), the attention score matmuls (no constant weight), the
+position-bias linears (`pos_q_linear`, `self_pos_k_linear`, …: their image rows read only weights, so onnxruntime
+folds them into constants at load, and their text rows are a handful; quantising them would cost accuracy and buy
+nothing) and the answer head (/MatMul, outside the scopes: it reads only 3 columns) stay fp32.
+The ResNet's convolutions are not quantised dynamically (ConvInteger measured no faster than onnxruntime's fp32 NCHWc
+convolutions once each activation's range is scanned); quantize_resnet.py quantises them statically instead. Inputs and output keep their
 float32/int64 types, so the int8 graph is a drop-in variant of model.onnx (models/README.md §1.4).
 
 With --model-dir, model.onnx of DIR is read and model.int8.onnx written to OUT (default DIR), and OUT's
@@ -29,11 +37,13 @@ import json
 import os
 import shutil
 import sys
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+import quantize_resnet
 
 SCOPES = ("/encoder/", "/decoder/")
 MS_DOMAIN = "com.microsoft"
@@ -71,6 +81,11 @@ def _weight_of(node: onnx.NodeProto, inits: Dict[str, TensorProto]) -> Optional[
     if bias is not None and (bias not in inits or len(inits[bias].dims) != 1):
         return None
     return (w.T if _attr(node, "transB", 0) else w), bias
+
+
+def _position_term(node: onnx.NodeProto) -> bool:
+    """A linear of the absolute-position bias (encoder pos_q/k_linear, decoder self_/cross_pos_q/k_linear)."""
+    return "pos_q_linear" in node.name or "pos_k_linear" in node.name
 
 
 def _bias_add(node: onnx.NodeProto, n_out: int, consumers: Dict[str, List[onnx.NodeProto]],
@@ -126,7 +141,7 @@ def quantize_model(model: onnx.ModelProto, op: str = "contrib", scopes: Iterable
     folded: set = set()  # outputs of the bias Adds now inside an int8 node (output names are unique in ONNX)
     count = 0
     for node in g.node:
-        found = _weight_of(node, inits) if node.name.startswith(scopes) else None
+        found = _weight_of(node, inits) if node.name.startswith(scopes) and not _position_term(node) else None
         if found is None:
             if not (node.op_type == "Add" and node.output[0] in folded):
                 new_nodes.append(node)
@@ -164,8 +179,18 @@ def _drop_unused_initializers(g: onnx.GraphProto) -> None:
     g.initializer.extend(keep)
 
 
-def convert(src: str, dst: str, op: str = "contrib", qmax: int = 127) -> int:
+def convert(src: str, dst: str, op: str = "contrib", qmax: int = 127, resnet: str = "static",
+            calibration_dir: Optional[str] = None, mean: Sequence[float] = (0.5,) * 3,
+            std: Sequence[float] = (0.5,) * 3) -> int:
+    """fp32 file -> int8 file; returns how many matmuls became int8 (and logs the convolutions)."""
     model = onnx.load(src)
+    if resnet == "static" and quantize_resnet.resnet_nodes(model):
+        size = model.graph.input[[i.name for i in model.graph.input].index("patch_images")].type.tensor_type.shape.dim[2].dim_value
+        images = (quantize_resnet.folder_images(calibration_dir, size, mean, std) if calibration_dir
+                  else quantize_resnet.synthetic_images(size, mean, std))
+        convs = quantize_resnet.static_resnet(model, images)
+        log(f"{convs} ResNet convolutions static int8, calibrated on {len(images)} "
+            f"{'images from ' + calibration_dir if calibration_dir else 'synthetic images'}")
     count = quantize_model(model, op, qmax=qmax)
     tmp = dst + ".partial"
     onnx.save(model, tmp)
@@ -182,7 +207,8 @@ def _link_or_copy(src: str, dst: str) -> None:
         shutil.copy2(src, dst)
 
 
-def quantize_dir(model_dir: str, out: Optional[str] = None, op: str = "contrib", qmax: int = 127) -> str:
+def quantize_dir(model_dir: str, out: Optional[str] = None, op: str = "contrib", qmax: int = 127,
+                 resnet: str = "static", calibration_dir: Optional[str] = None) -> str:
     """Adds model.int8.onnx to a complete model directory (or to a linked copy at `out`); returns the out dir."""
     out = out or model_dir
     with open(os.path.join(model_dir, "manifest.json"), encoding="utf-8") as f:
@@ -196,7 +222,8 @@ def quantize_dir(model_dir: str, out: Optional[str] = None, op: str = "contrib",
             path = os.path.join(model_dir, name)
             if name != "manifest.json" and name != INT8_FILE and os.path.isfile(path):
                 _link_or_copy(path, os.path.join(out, name))
-    count = convert(os.path.join(model_dir, manifest["onnx"]["fp32"]), os.path.join(out, INT8_FILE), op, qmax)
+    count = convert(os.path.join(model_dir, manifest["onnx"]["fp32"]), os.path.join(out, INT8_FILE), op, qmax, resnet,
+                    calibration_dir, manifest["image"]["mean"], manifest["image"]["std"])
     log(f"{count} matmuls quantised to int8 ({op}); wrote {os.path.join(out, INT8_FILE)}")
     manifest["onnx"]["int8"] = INT8_FILE
     from manifest import write_manifest
@@ -217,8 +244,15 @@ def main(argv=None) -> int:
     p.add_argument("--reduce-range", action="store_true",
                    help="7-bit weights (|q| <= 63): for CPUs without AVX-512 VNNI, whose uint8 x int8 kernels "
                         "sum pairs in saturating 16-bit lanes")
+    p.add_argument("--resnet", choices=["static", "fp32"], default="static",
+                   help="the ResNet stem's convolutions: static int8 with calibrated activation scales "
+                        "(quantize_resnet.py), or left fp32")
+    p.add_argument("--calibration-images", metavar="DIR",
+                   help="calibrate the ResNet's activation scales on the photos in DIR (default: synthetic images); "
+                        "with a real checkpoint, use a sample of the traffic the service will see")
     args = p.parse_args(argv)
-    quantize_dir(args.model_dir, args.out, args.op, 63 if args.reduce_range else 127)
+    quantize_dir(args.model_dir, args.out, args.op, 63 if args.reduce_range else 127, args.resnet,
+                 args.calibration_images)
     return 0
 
 

@@ -123,6 +123,14 @@ class QuantizeGraphTest(unittest.TestCase):
         self.assertEqual(quantize_model(model, "contrib", scopes=("/decoder/",)), 1)
         self.assertIn("w1", {i.name for i in model.graph.initializer})
 
+    def test_position_bias_linears_stay_fp32(self):
+        model = build_toy_graph()
+        gemm = next(n for n in model.graph.node if n.op_type == "Gemm")
+        gemm.name = "/decoder/cross_pos_q_linear/Gemm"  # onnxruntime folds its image rows into a constant
+        self.assertEqual(quantize_model(model, "contrib"), 1)
+        self.assertIn("/decoder/cross_pos_q_linear/Gemm", [n.name for n in model.graph.node])
+        self.assertIn("w2", {i.name for i in model.graph.initializer})
+
 
 if __name__ == "__main__":
     unittest.main()

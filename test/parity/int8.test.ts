@@ -9,7 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ort from "onnxruntime-node";
@@ -26,8 +26,8 @@ function agrees(r: ReturnType<typeof compareScores>): boolean {
   return r.maxAbsDelta <= MAX_SCORE_DELTA && r.meanAbsDelta <= MEAN_SCORE_DELTA && r.labelAgreement >= MIN_LABEL_AGREEMENT;
 }
 
-test("int8 - the quantisation pass's Python unit tests pass", async () => {
-  const child = spawn(PYTHON, [join(REPO_ROOT, "models/export/test_quantize.py")], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+for (const file of ["test_quantize.py", "test_quantize_resnet.py"]) test(`int8 - the quantisation pass's Python unit tests pass (${file})`, async () => {
+  const child = spawn(PYTHON, [join(REPO_ROOT, "models/export", file)], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout.on("data", (b: Buffer) => (output += b.toString()));
   child.stderr.on("data", (b: Buffer) => (output += b.toString()));
@@ -61,6 +61,41 @@ test("int8 - the toy graph's int8 forms run on onnxruntime-node close to fp32, a
     assert.ok(worst <= 0.03 * scale, `${form}: int8 strays ${worst} from fp32 (outputs up to ${scale})`);
     assert.ok(worst > 1e-6, `${form}: int8 output equals fp32 exactly: nothing was quantised`);
   }
+});
+
+test("int8 - the toy ResNet's static int8 form runs on onnxruntime-node close to fp32, as QLinearConv", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "ofa-int8-resnet-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const paths = await reference<Record<"resnet-fp32" | "resnet-static", string>>({ cmd: "quanttoy", out: dir });
+  const size = 32;
+  // Photo-like input in the normalised range: smooth fields plus texture.
+  const x = Float32Array.from({ length: 2 * 3 * size * size }, (_, i) => Math.sin(i * 0.013) * 0.7 + Math.sin(i * 0.71) * 0.2);
+  const run = async (path: string, profile: boolean) => {
+    const session = await ort.InferenceSession.create(path, {
+      intraOpNumThreads: 1, graphOptimizationLevel: "all", enableProfiling: profile, profileFilePrefix: join(dir, "profile"),
+    });
+    try {
+      const y = (await session.run({ patch_images: new ort.Tensor("float32", x, [2, 3, size, size]) })).y!.data as Float32Array;
+      if (profile) session.endProfiling();
+      return y;
+    } finally {
+      await session.release();
+    }
+  };
+  const ref = await run(paths["resnet-fp32"], false);
+  const got = await run(paths["resnet-static"], true);
+  const scale = Math.max(...ref.map(Math.abs));
+  const worst = Math.max(...got.map((v, i) => Math.abs(v - ref[i]!)));
+  t.diagnostic(`max |static int8 - fp32| ${worst.toExponential(2)} of outputs up to ${scale.toFixed(2)}`);
+  assert.ok(worst <= 0.05 * scale, `static int8 strays ${worst} from fp32 (outputs up to ${scale})`);
+  assert.ok(worst > 1e-6, "static int8 output equals fp32 exactly: nothing was quantised");
+  // The speed comes from onnxruntime fusing the QDQ pairs into integer kernels; a graph it cannot fuse would run
+  // fp32 convolutions between extra quantise steps, slower than no int8 at all.
+  const profile = (await readdir(dir)).find((f) => f.startsWith("profile"));
+  assert.ok(profile, "no onnxruntime profile written");
+  const ops = new Set((JSON.parse(await readFile(join(dir, profile), "utf8")) as { args?: { op_name?: string } }[]).map((e) => e.args?.op_name));
+  assert.ok(ops.has("QLinearConv"), `no QLinearConv ran: ${[...ops].join(", ")}`);
+  assert.ok(!ops.has("ConvInteger"), "a convolution ran as ConvInteger");
 });
 
 test("int8 - the committed tiny int8 model agrees with fp32 on the fixed 64-input set", async () => {
