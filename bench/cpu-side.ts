@@ -19,8 +19,12 @@ export const CPU_SIDE_GOAL_PER_SEC = 100;
 const EXPORTER = fileURLToPath(new URL("../models/export/export.py", import.meta.url));
 const PHOTO = { width: 1024, height: 768 } as const;
 
+// Bumped whenever the exporter's nano480 graph changes (r2: one head, d 8, the encoder's row-block bias), so a
+// cached export of an older graph is not measured by mistake.
+const NANO_REVISION = "r2";
+
 export function nanoModelDir(): string {
-  return process.env.BENCH_NANO_MODEL_DIR ?? join(homedir(), ".cache/ofa-entail/models/nano480");
+  return process.env.BENCH_NANO_MODEL_DIR ?? join(homedir(), `.cache/ofa-entail/models/nano480-${NANO_REVISION}`);
 }
 
 async function ensureNanoModel(dir: string): Promise<void> {

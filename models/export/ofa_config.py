@@ -83,8 +83,8 @@ def nano480_config(vocab_size: int) -> OfaConfig:
     the contract at the production image size but costs next to nothing to run, for measuring the CPU side
     (decode, resize, bus) of the service on its own (bench: CPU-side capacity)."""
     return dataclasses.replace(
-        tiny_config(vocab_size), d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
-        decoder_attention_heads=2, encoder_ffn_dim=16, decoder_ffn_dim=16, resnet_width=1,
+        tiny_config(vocab_size), d_model=8, encoder_layers=1, decoder_layers=1, encoder_attention_heads=1,
+        decoder_attention_heads=1, encoder_ffn_dim=8, decoder_ffn_dim=8, resnet_width=1,
         image_size=480, image_bucket_size=30)
 
 
