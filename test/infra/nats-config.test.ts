@@ -196,8 +196,10 @@ test("nats config - auth/nkey.conf parses; tls/tls.conf (paths pointed at test c
   await assert.rejects(
     connect({ servers: ns.url, tls: { caFile: pem("ca.pem") }, reconnect: false, timeout: 2_000 }),
     // The server's TLS alert: Node 20 surfaced it with code ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE; on Node 24 nats.js
-    // passes on OpenSSL's message without the code.
-    (err: { code?: string; message?: string }) => /BAD_CERTIFICATE|CERTIFICATE_REQUIRED/.test(err.code ?? "") || /alert (bad certificate|certificate required)/.test(err.message ?? ""),
+    // passes on OpenSSL's message without the code. On a busy host the server's close can overtake its alert, and the
+    // client sees the reset of the handshake instead (seen once in a full run): a refusal all the same.
+    (err: { code?: string; message?: string }) =>
+      /BAD_CERTIFICATE|CERTIFICATE_REQUIRED|ECONNRESET/.test(err.code ?? "") || /alert (bad certificate|certificate required)|ECONNRESET/.test(err.message ?? ""),
     "verify: true refuses a client without a certificate",
   );
 });
