@@ -3,14 +3,12 @@
  * and .md. BENCH_QUICK=1: a short smoke run (tiny model only). A section that fails is reported in the notes and
  * the others still run: a 15-minute run should not be lost to one broken case.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SETTINGS, type Setting } from "../src/config/index.ts";
-import { MALLOC_TUNING, tuneMalloc } from "../src/runtime/malloc.ts";
 import { derive, type Measured } from "./derive.ts";
 import { cliGoals, measureCli, renderCli } from "./cli.ts";
 import { GoalBoard, goalsFromRows, renderGoals } from "./goals.ts";
@@ -166,12 +164,4 @@ async function main(): Promise<void> {
   }
 }
 
-// The service's workers run under the malloc tuning their supervisor sets (src/runtime/malloc.ts). The bench runs its
-// in-process figures (preprocessing) and its raw onnxruntime children under the same, so the comparisons are like for
-// like: a process without it is re-run with it (glibc reads the variables only at start-up).
-if (tuneMalloc(process.env).length > 0) {
-  const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env: process.env });
-  process.exit(child.status ?? 1);
-}
-notes.push(`glibc malloc as the workers get it: ${Object.keys(MALLOC_TUNING).map((k) => `${k}=${process.env[k]}`).join(" ")}.`);
 await main();

@@ -19,7 +19,6 @@ import { DeadLetterMover } from "./dead-letters.ts";
 import { startFrontDoor } from "./front-door.ts";
 import { chooseLayout } from "./layout.ts";
 import { modelDefaults, sizeDecodePool } from "./model-defaults.ts";
-import { tuneMalloc } from "../runtime/malloc.ts";
 import { WorkerPool } from "./pool.ts";
 import { provision } from "./provision.ts";
 import { StaleRequestSweeper, settledUpTo } from "./stale-requests.ts";
@@ -92,9 +91,8 @@ export class Supervisor {
     const layout = chooseLayout(availableParallelism(), config);
     const chosen = await modelDefaults(config, availableParallelism(), layout.workers);
     sizeDecodePool(process.env, chosen.preprocessThreads);
-    const malloc = tuneMalloc(process.env); // for the workers forked below
     const workerConfig: Config = Object.freeze({ ...config, intraOpThreads: layout.intraOpThreads, maxBatch: chosen.maxBatch, preprocessThreads: chosen.preprocessThreads });
-    logger.info({ node: process.version, typescript: process.features.typescript, config: redactConfig(config), layout, chosen: chosen.why, malloc }, "starting");
+    logger.info({ node: process.version, typescript: process.features.typescript, config: redactConfig(config), layout, chosen: chosen.why }, "starting");
     let sup: Supervisor | undefined;
     const pool = new WorkerPool(workerConfig, layout.workers, logger, () => sup?.metrics.restarts.inc(), () => sup?.refreshWorkerGauges());
     sup = new Supervisor(config, logger, nc, broker, pool);

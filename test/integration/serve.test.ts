@@ -1,7 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -10,7 +10,6 @@ import { connect, createInbox, type NatsConnection } from "@nats-io/transport-no
 import { OfaClient } from "../../src/client/index.ts";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { ErrorCode, Lane, STREAMS, consumerName, decodeVerdictPayload, type Verdict } from "../../src/protocol/index.ts";
-import { MALLOC_TUNING } from "../../src/runtime/malloc.ts";
 import { NatsServer } from "../harness/nats-server.ts";
 import { Service } from "../harness/service.ts";
 import { countIds, envelope, jpeg, publishRaw, readVerdictStream } from "../harness/requests.ts";
@@ -33,18 +32,6 @@ describe("serve - one request travels from a caller to an onnxruntime verdict", 
     await nc?.close();
     await service?.stop();
     await ns?.stop();
-  });
-
-  test("workers - run with the malloc tuning the supervisor sets for preprocessing, and the start line says so", async () => {
-    const { workers } = await service.status();
-    assert.equal(workers.length, 2);
-    for (const w of workers) {
-      const env = new Map((await readFile(`/proc/${w.pid}/environ`, "utf8")).split("\0").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
-      for (const [name, value] of Object.entries(MALLOC_TUNING)) assert.equal(env.get(name), value, `worker ${w.id}: ${name}`);
-    }
-    const start = service.lines.find((l) => l.msg === "starting");
-    const unset = Object.entries(MALLOC_TUNING).filter(([k]) => !process.env[k]); // the harness passes ours on
-    assert.deepEqual(start?.malloc, unset.map(([k, v]) => `${k}=${v}`));
   });
 
   test("round trip - classify resolves with a label in yes/no/maybe and scores that sum to 1", async () => {
