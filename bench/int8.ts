@@ -48,7 +48,7 @@ export function int8Unavailable(modelDir: string): string | undefined {
   } catch {
     return `no readable manifest in ${modelDir}`;
   }
-  return `${modelDir} has no int8 variant: make it with \`npm run model:large -- --int8\` (≈ 1 min, adds ≈ 0.8 GB), then run the bench again.`;
+  return `${modelDir} has no int8 variant: make it with \`npm run model:large -- --int8\` (≈ 1 min, adds ≈ 0.7 GB), then run the bench again.`;
 }
 
 export async function runInt8(plan: Plan, large: LargePlan, fp32: LargeResults, logDir: string, say: (line: string) => void): Promise<Int8Results> {

@@ -144,7 +144,7 @@ class OfaEncoder(_RelPos):
         img_bucket = self.image_rp_bucket[img_ids][:, img_ids]
         mask = _additive(pad, x.dtype)
         for i, layer in enumerate(self.layers):
-            x = layer(x, self._row_biases(blocks, img_bucket, t, i), mask)
+            x = layer(x, self._row_biases(blocks, img_bucket, x, i), mask)
         return _maybe(self.layer_norm, x), pad, pos
 
     def _abs_blocks(self, pos_img: torch.Tensor, pos_txt: torch.Tensor) -> Tuple[torch.Tensor, ...]:
@@ -157,7 +157,7 @@ class OfaEncoder(_RelPos):
         return (_pos_bias(q_lin, k_lin, pos_img, pos_img, h, s), _pos_bias(q_lin, k_lin, pos_img, pos_txt, h, s),
                 _pos_bias(q_lin, k_lin, pos_txt, pos_img, h, s), _pos_bias(q_lin, k_lin, pos_txt, pos_txt, h, s))
 
-    def _row_biases(self, blocks: Tuple[torch.Tensor, ...], img_bucket: torch.Tensor, t: int,
+    def _row_biases(self, blocks: Tuple[torch.Tensor, ...], img_bucket: torch.Tensor, x: torch.Tensor,
                     layer: int) -> Tuple[torch.Tensor, torch.Tensor]:
         """Layer `layer`'s bias as (image rows [H,N,N+T], text rows [H,T,N+T]): the absolute bias plus the image
         table on the image block and the text table on the text block (nothing across). Equal to the reference's
@@ -166,9 +166,13 @@ class OfaEncoder(_RelPos):
         tables = self.image_rel_pos_table_list
         table = tables[0 if len(tables) == 1 else layer]
         img = F.embedding(img_bucket, table.weight).permute(2, 0, 1)
+        # T read from the layer's input x (N+T tokens) and `it` cut to it (all of it) tie this layer's blocks to x, so
+        # onnxruntime builds them when the layer runs: otherwise every layer's [H,N,N+T] block (≈ 52 MB in OFA-large)
+        # is built up front and all twelve are alive at once (measured: +0.9 GB peak RSS).
+        t = x.size(1) - img_bucket.size(0)
         txt = self._text_rel(t, layer, img_bucket.device)
         ii, it, ti, tt = blocks
-        return torch.cat([ii + img, it], dim=2), torch.cat([ti, tt + txt], dim=2)
+        return torch.cat([ii + img, it[:, :, :t]], dim=2), torch.cat([ti, tt + txt], dim=2)
 
 
 class OfaDecoder(_RelPos):
