@@ -79,9 +79,13 @@ test("security - least privilege: the service serves every path under the commit
   assert.equal(poisoned.ok ? "ok" : poisoned.error.code, ErrorCode.REPLY_SUBJECT);
   // …and the broker refuses the service's user that subject outright.
   await assert.rejects(svc.request(`$JS.API.STREAM.PURGE.${STREAMS.deadLetters}`, "", { timeout: 2_000 }), /permissions|violation|timeout/i);
+  // The dead letter is written after the verdict (the verdict is what the caller waits for): wait for it.
+  await until(async () => (await jsm.streams.info(STREAMS.deadLetters)).state.messages > dlqBefore.messages, {
+    name: "the poisoned request's dead letter",
+    timeoutMs: WAIT_MS,
+  });
   const dlqAfter = (await jsm.streams.info(STREAMS.deadLetters)).state;
   assert.equal(dlqAfter.first_seq, dlqBefore.first_seq, "the dead letters were not purged");
-  assert.ok(dlqAfter.messages > dlqBefore.messages, "the poisoned request was dead-lettered");
 
   // The only violation the broker logged is that direct attempt: the service itself never needed more.
   const violations = (await readFile(log, "utf8")).split("\n").filter((l) => /violation/i.test(l));
