@@ -161,8 +161,8 @@ class OfaEncoder(_RelPos):
                     layer: int) -> Tuple[torch.Tensor, torch.Tensor]:
         """Layer `layer`'s bias as (image rows [H,N,N+T], text rows [H,T,N+T]): the absolute bias plus the image
         table on the image block and the text table on the text block (nothing across). Equal to the reference's
-        [H,N+T,N+T] sum element for element; kept as two row blocks, it is never zero-padded, added whole or
-        concatenated (OfaAttention attends each block on its own): two fewer passes over N+T squared per layer."""
+        [H,N+T,N+T] sum element for element; kept as two row blocks (OfaAttention attends each on its own), no
+        full-size bias is zero-padded, added whole or joined: two fewer passes over N+T squared per layer."""
         tables = self.image_rel_pos_table_list
         table = tables[0 if len(tables) == 1 else layer]
         img = F.embedding(img_bucket, table.weight).permute(2, 0, 1)
