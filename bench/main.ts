@@ -20,7 +20,7 @@ import { DEFAULT_BATCH_DELAY_MS, largeModelDir, makePlan, type Plan } from "./pl
 import { availableMemoryBytes } from "./proc.ts";
 import { measureCpuSide, renderCpuSide } from "./cpu-side.ts";
 import { measurePreprocess, renderPreprocess } from "./preprocess.ts";
-import { policyGoals, policyMarkdown, policyModelDir, policyUnavailable, runPolicy, type PolicyResults } from "./policy.ts";
+import { POLICY_ROUNDS, policyGoals, policyMarkdown, policyModelDir, policyUnavailable, runPolicy, type PolicyResults } from "./policy.ts";
 import { renderMarkdown, resultsReplacer } from "./report.ts";
 import { runTiny, type TinyResults } from "./tiny.ts";
 
@@ -105,7 +105,7 @@ async function policy(quick: boolean, logDir: string): Promise<PolicyResults | u
   const dir = quick ? fileURLToPath(new URL("../models/tiny-split", import.meta.url)) : policyModelDir();
   const missing = policyUnavailable(dir) ?? (quick || availableMemoryBytes() >= LARGE_MIN_FREE_BYTES ? undefined : "too little memory for the policy-list section");
   if (missing) return void notes.push(missing);
-  return section("policy lists", () => runPolicy(dir, quick ? 2 : 5, logDir, say));
+  return section("policy lists", () => runPolicy(dir, quick ? 2 : POLICY_ROUNDS, logDir, say));
 }
 
 async function main(): Promise<void> {

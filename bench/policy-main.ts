@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { policyGoals, policyMarkdown, policyModelDir, policyUnavailable, runPolicy } from "./policy.ts";
+import { POLICY_ROUNDS, policyGoals, policyMarkdown, policyModelDir, policyUnavailable, runPolicy } from "./policy.ts";
 
 const dir = process.argv[2] ?? policyModelDir();
 const missing = policyUnavailable(dir);
@@ -14,6 +14,6 @@ if (missing) {
   process.exit(2);
 }
 const logDir = await mkdtemp(join(tmpdir(), "ofa-bench-policy-"));
-const result = await runPolicy(dir, Number(process.argv[3] ?? 5), logDir, (line) => process.stdout.write(`${line}\n`));
+const result = await runPolicy(dir, Number(process.argv[3] ?? POLICY_ROUNDS), logDir, (line) => process.stdout.write(`${line}\n`));
 process.stdout.write(`\n${policyMarkdown(result)}\n${JSON.stringify(policyGoals(result))}\n`);
 await rm(logDir, { recursive: true, force: true });

@@ -30,6 +30,8 @@ export const POLICY_HYPOTHESES: readonly string[] = Object.freeze([
 ]);
 
 export const POLICY_GOAL = 1.2;
+/** Timed rounds in a full run: each pair is ≈ 20 s on the OFA-large shape; 7 so that the median outlasts two pairs hit by a burst of neighbour load. */
+export const POLICY_ROUNDS = 7;
 
 export interface PolicyResults {
   readonly modelDir: string;

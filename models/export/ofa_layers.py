@@ -8,7 +8,7 @@ Dropout and drop-path are identities at inference and are left out.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -50,9 +50,67 @@ class OfaAttention(nn.Module):
                              _attend(q[:, :, n:], kt, v, bias[1], mask)], dim=2)
         else:
             out = _attend(q, kt, v, bias, mask)  # [B,H,T,hd]
+        return self._merge(out)
+
+    def _merge(self, out: torch.Tensor) -> torch.Tensor:
+        """[B,H,T,hd] head outputs -> [B,T,D]: OFA's per-head scale, then out_proj."""
         out = out * self.c_attn.view(1, -1, 1, 1)
         b, _, t, _ = out.shape
         return self.out_proj(out.transpose(1, 2).reshape(b, t, self.heads * self.head_dim))
+
+    def attend_memory(self, x: torch.Tensor, memory: torch.Tensor, bias: torch.Tensor,
+                      mask: torch.Tensor) -> torch.Tensor:
+        """forward(x, memory, bias, mask) for few queries over a long memory, without projecting the memory.
+
+        Per head h (W_h: the head's rows of a projection's weight, b_h its bias):
+          q_h (M W_kh^T + b_kh)^T = (q_h W_kh) M^T + (q_h . b_kh)   and   P_h (M W_vh^T + b_vh) = (P_h M) W_vh^T + b_vh,
+        the first because q_h . b_kh is the same for every key of a query, which softmax ignores, the second because
+        each row of P_h sums to 1. The decoder asks with one token over N+T memory tokens: the k/v projections
+        of the memory (2 (N+T) D^2 multiply-adds per layer, ≈ 10 % of an OFA-large request) become 2 H (N+T) D."""
+        heads, hd, d = self.heads, self.head_dim, memory.size(-1)
+        q = self._split(self.q_proj(x) * self.scaling)  # [B,H,L,hd]
+        wk = self.k_proj.weight.view(heads, hd, d)
+        wv = self.v_proj.weight.view(heads, hd, d).transpose(1, 2)  # [H,D,hd]
+        mem = memory.unsqueeze(1)  # [B,1,S,D]
+        scores = torch.matmul(torch.matmul(q, wk), mem.transpose(-1, -2)) + bias + mask  # [B,H,L,S]
+        mixed = torch.matmul(F.softmax(scores, dim=-1), mem)  # [B,H,L,D]
+        out = torch.matmul(mixed, wv) + self.v_proj.bias.view(1, heads, 1, hd)
+        return self._merge(out)
+
+
+    def image_part(self, h_img: torch.Tensor, bias_ii: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """The image tokens' share of a first encoder layer's attention, which depends on the pixels alone.
+
+        h_img [B,N,D] (the layer's normed image tokens), bias_ii [H,N,N] -> (q, k, v, a, lse): the image tokens'
+        projections [B,H,N,hd] and, per image query, its attention over the image keys alone: a [B,H,N,hd] the
+        softmax-weighted values, lse [B,H,N,1] the log of the softmax's denominator. attend_with_image (per
+        hypothesis row) completes it with the text keys; a list of hypotheses about one image computes it once."""
+        q = self._split(self.q_proj(h_img) * self.scaling)
+        k, v = self._split(self.k_proj(h_img)), self._split(self.v_proj(h_img))
+        scores = torch.matmul(q, k.transpose(-1, -2)) + bias_ii
+        lse = torch.logsumexp(scores, dim=-1, keepdim=True)
+        return q, k, v, torch.matmul(torch.exp(scores - lse), v), lse
+
+    def attend_with_image(self, h_txt: torch.Tensor, image: Tuple[torch.Tensor, ...],
+                          bias: Tuple[torch.Tensor, torch.Tensor], mask: torch.Tensor) -> torch.Tensor:
+        """forward(h, h, bias, mask) of a first encoder layer, h = [image tokens, text tokens], from image_part's
+        result and the normed text tokens h_txt [B,T,D]; bias: (the image rows' text columns [H,N,T], the text
+        rows [H,T,N+T]), mask [B,1,1,N+T].
+
+        Image query rows: their softmax over image and text keys is split in two and rejoined exactly,
+        softmax([s_img, s_txt]) V = (e^lse a + e^s_txt V_txt) / (e^lse + sum e^s_txt), shifted by the row's maximum
+        for range. Text query rows attend as in forward, over the image keys from image_part and their own."""
+        q_i, k_i, v_i, a_i, lse = image
+        n = k_i.size(2)
+        q_t = self._split(self.q_proj(h_txt) * self.scaling)
+        k_t, v_t = self._split(self.k_proj(h_txt)), self._split(self.v_proj(h_txt))
+        s_it = torch.matmul(q_i, k_t.transpose(-1, -2)) + bias[0] + mask[..., n:]  # [B,H,N,T]
+        top = torch.maximum(lse, s_it.amax(dim=-1, keepdim=True))
+        w_img, w_txt = torch.exp(lse - top), torch.exp(s_it - top)
+        out_i = (a_i * w_img + torch.matmul(w_txt, v_t)) / (w_img + w_txt.sum(dim=-1, keepdim=True))
+        kt = torch.cat([k_i, k_t], dim=2).transpose(-1, -2)
+        out_t = _attend(q_t, kt, torch.cat([v_i, v_t], dim=2), bias[1], mask)
+        return self._merge(torch.cat([out_i, out_t], dim=2))
 
 
 def _attend(q: torch.Tensor, kt: torch.Tensor, v: torch.Tensor, bias: torch.Tensor,
@@ -105,6 +163,19 @@ class OfaEncoderLayer(_Sublayers):
                            lambda h: self.self_attn(h, h, bias, mask))
         return self._ffn(x)
 
+    def attn_input(self, x: torch.Tensor) -> torch.Tensor:
+        """What the attention reads: x normed (pre-LN) or x itself (post-LN); per token, so image tokens alone
+        give the same rows as the whole sequence."""
+        return self.self_attn_layer_norm(x) if self.pre_ln else x
+
+    def forward_with_image(self, x: torch.Tensor, image: Tuple[torch.Tensor, ...],
+                           bias: Tuple[torch.Tensor, torch.Tensor], mask: torch.Tensor) -> torch.Tensor:
+        """forward for the first layer when its image_part is already computed (OfaEncoder.image_state)."""
+        n = image[1].size(2)
+        x = self._residual(x, self.self_attn_layer_norm, self.self_attn_mid_layer_norm,
+                           lambda h: self.self_attn.attend_with_image(h[:, n:], image, bias, mask))
+        return self._ffn(x)
+
 
 class OfaDecoderLayer(_Sublayers):
     def __init__(self, cfg: OfaConfig):
@@ -127,5 +198,5 @@ class OfaDecoderLayer(_Sublayers):
         x = self._residual(x, self.self_attn_layer_norm, self.self_attn_mid_layer_norm,
                            lambda h: self.self_attn(h, h, self_bias, causal))
         x = self._residual(x, self.cross_attn_layer_norm, self.cross_attn_mid_layer_norm,
-                           lambda h: self.cross_attn(h, memory, cross_bias, memory_mask))
+                           lambda h: self.cross_attn.attend_memory(h, memory, cross_bias, memory_mask))
         return self._ffn(x)

@@ -10,7 +10,7 @@ are computed once without the batch dimension, and buckets are looked up from sm
 """
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -127,10 +127,45 @@ class OfaEncoder(_RelPos):
     def forward(self, input_ids: torch.Tensor, patch_images: torch.Tensor):
         """-> (hidden [B,N+T,D], key-padding mask [B,N+T] bool, LN'd positions [N+T,D])."""
         img, gh, gw = self.embed_image(patch_images)
-        return self.encode(input_ids, img, gh, gw)
+        return self.encode(input_ids, self.image_state(img, gh, gw), gh, gw)
 
-    def encode(self, input_ids: torch.Tensor, img: torch.Tensor, gh: int, gw: int):
-        """The rest of the encoder, from image tokens [B,N,D] (embed_image) and the text ids."""
+    def image_state(self, img: torch.Tensor, gh: int, gw: int) -> torch.Tensor:
+        """Everything of the encoder that depends on the pixels alone, packed per image token: [B,N,5D+H] =
+        the image tokens [B,N,D], then the first layer's image part (OfaAttention.image_part: q, k, v and the
+        image-only attention a, heads side by side, D each, and its H log-denominators). The split export's
+        image encoder ends here, so a list of hypotheses about one image pays for it once."""
+        first = self.layers[0]
+        img_ids, img_pos = self._image_pos(gh, gw)
+        pos_img = self.image_pos_ln(img_pos)
+        q_lin, k_lin = self.pos_q_linear, self.pos_k_linear
+        bias_ii = _pos_bias(q_lin, k_lin, pos_img, pos_img, self.heads, self.pos_scaling)
+        bias_ii = bias_ii + self._image_rel(self.image_rp_bucket[img_ids][:, img_ids], 0)
+        q, k, v, a, lse = first.self_attn.image_part(first.attn_input(img), bias_ii)
+        b, n, d = img.shape
+        heads = [t.transpose(1, 2).reshape(b, n, d) for t in (q, k, v, a)]
+        return torch.cat([img, *heads, lse.squeeze(-1).transpose(1, 2)], dim=-1)
+
+    def _unpack(self, state: torch.Tensor) -> Tuple[torch.Tensor, Tuple[torch.Tensor, ...]]:
+        """image_state's [B,N,5D+H] -> (image tokens [B,N,D], (q, k, v, a [B,H,N,hd], lse [B,H,N,1]))."""
+        b, n, _ = state.shape
+        d, h = self.cfg.d_model, self.heads
+        parts = [state[:, :, i * d:(i + 1) * d] for i in range(5)]
+        heads = [p.reshape(b, n, h, d // h).transpose(1, 2) for p in parts[1:]]
+        lse = state[:, :, 5 * d:].transpose(1, 2).unsqueeze(-1)
+        return parts[0], (*heads, lse)
+
+    def encode(self, input_ids: torch.Tensor, state: torch.Tensor, gh: int, gw: int):
+        """The rest of the encoder, from image_state's [B,N,5D+H] and the text ids."""
+        img, image = self._unpack(state)
+        return self._encode(input_ids, img, gh, gw, image)
+
+    def encode_plain(self, input_ids: torch.Tensor, img: torch.Tensor, gh: int, gw: int):
+        """The encoder from image tokens [B,N,D] with every layer attending over the whole sequence at once: the
+        reference the image_state path is tested against (test_image_state.py); not exported."""
+        return self._encode(input_ids, img, gh, gw, None)
+
+    def _encode(self, input_ids: torch.Tensor, img: torch.Tensor, gh: int, gw: int,
+                image: Optional[Tuple[torch.Tensor, ...]]):
         t = input_ids.size(1)
         pad = torch.cat([torch.zeros_like(input_ids[:, :1]).expand(-1, gh * gw).bool(),
                          input_ids.eq(self.cfg.pad_token_id)], dim=1)
@@ -144,7 +179,10 @@ class OfaEncoder(_RelPos):
         img_bucket = self.image_rp_bucket[img_ids][:, img_ids]
         mask = _additive(pad, x.dtype)
         for i, layer in enumerate(self.layers):
-            x = layer(x, self._row_biases(blocks, img_bucket, x, i), mask)
+            if i == 0 and image is not None:  # its image-by-image part is in the image state
+                x = layer.forward_with_image(x, image, self._row_biases(blocks, img_bucket, x, i, False), mask)
+            else:
+                x = layer(x, self._row_biases(blocks, img_bucket, x, i), mask)
         return _maybe(self.layer_norm, x), pad, pos
 
     def _abs_blocks(self, pos_img: torch.Tensor, pos_txt: torch.Tensor) -> Tuple[torch.Tensor, ...]:
@@ -157,22 +195,30 @@ class OfaEncoder(_RelPos):
         return (_pos_bias(q_lin, k_lin, pos_img, pos_img, h, s), _pos_bias(q_lin, k_lin, pos_img, pos_txt, h, s),
                 _pos_bias(q_lin, k_lin, pos_txt, pos_img, h, s), _pos_bias(q_lin, k_lin, pos_txt, pos_txt, h, s))
 
+    def _image_rel(self, img_bucket: torch.Tensor, layer: int) -> torch.Tensor:
+        """Layer `layer`'s image relative-position bias [H,N,N]."""
+        tables = self.image_rel_pos_table_list
+        table = tables[0 if len(tables) == 1 else layer]
+        return F.embedding(img_bucket, table.weight).permute(2, 0, 1)
+
     def _row_biases(self, blocks: Tuple[torch.Tensor, ...], img_bucket: torch.Tensor, x: torch.Tensor,
-                    layer: int) -> Tuple[torch.Tensor, torch.Tensor]:
+                    layer: int, image_columns: bool = True) -> Tuple[torch.Tensor, torch.Tensor]:
         """Layer `layer`'s bias as (image rows [H,N,N+T], text rows [H,T,N+T]): the absolute bias plus the image
         table on the image block and the text table on the text block (nothing across). Equal to the reference's
         [H,N+T,N+T] sum element for element; kept as two row blocks (OfaAttention attends each on its own), no
-        full-size bias is zero-padded, added whole or joined: two fewer passes over N+T squared per layer."""
-        tables = self.image_rel_pos_table_list
-        table = tables[0 if len(tables) == 1 else layer]
-        img = F.embedding(img_bucket, table.weight).permute(2, 0, 1)
+        full-size bias is zero-padded, added whole or joined: two fewer passes over N+T squared per layer.
+        image_columns False: the image rows' text columns [H,N,T] alone (the first layer's image columns are in
+        the image state)."""
         # T read from the layer's input x (N+T tokens) and `it` cut to it (all of it) tie this layer's blocks to x, so
         # onnxruntime builds them when the layer runs: otherwise every layer's [H,N,N+T] block (≈ 52 MB in OFA-large)
         # is built up front and all twelve are alive at once (measured: +0.9 GB peak RSS).
         t = x.size(1) - img_bucket.size(0)
         txt = self._text_rel(t, layer, img_bucket.device)
         ii, it, ti, tt = blocks
-        return torch.cat([ii + img, it[:, :, :t]], dim=2), torch.cat([ti, tt + txt], dim=2)
+        text_rows = torch.cat([ti, tt + txt], dim=2)
+        if not image_columns:
+            return it[:, :, :t], text_rows
+        return torch.cat([ii + self._image_rel(img_bucket, layer), it[:, :, :t]], dim=2), text_rows
 
 
 class OfaDecoder(_RelPos):

@@ -1,12 +1,14 @@
 """The split form of the visual-entailment graph (models/README.md "Split form"):
 
-  image_encoder.onnx  patch_images [B,3,S,S]                          -> image_embeds [B,N,D]
-  text_fusion.onnx    input_ids [R,T], image_embeds [R,N,D], decoder_input_ids [R,L] -> answer_logits [R,A]
+  image_encoder.onnx  patch_images [B,3,S,S]                          -> image_state [B,N,5D+H]
+  text_fusion.onnx    input_ids [R,T], image_state [R,N,5D+H], decoder_input_ids [R,L] -> answer_logits [R,A]
 
-The image encoder is everything of the encoder that depends on the pixels alone (ResNet stem, projection,
-type embedding, patch LayerNorm); the image-position terms depend only on the fixed patch grid, so they are
-constants of the text+fusion graph. A request with N hypotheses about one image runs the image encoder once and
-the text+fusion graph on N rows that share (repeat) its embeddings. Chaining the two equals the one-graph export.
+The image encoder is everything of the encoder that depends on the pixels alone (OfaEncoder.image_state): the
+ResNet stem, projection, type embedding and patch LayerNorm give the image tokens, and the first layer's
+attention among the image tokens (their q/k/v projections and image-only softmax, which the text part joins
+exactly) comes with them. The image-position terms depend only on the fixed patch grid, so they are constants.
+A request with N hypotheses about one image runs the image encoder once and the text+fusion graph on N rows that
+share (repeat) its state. Chaining the two equals the one-graph export, which computes the same two parts.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from onnx_export import OPSET, OUTPUT_NAME
 from ofa_ve import OfaVisualEntailment, last_real_index
 
 IMAGE_FILE, FUSION_FILE = "image_encoder.onnx", "text_fusion.onnx"
-EMBEDS_NAME = "image_embeds"
+EMBEDS_NAME = "image_state"
 
 
 def patch_grid(image_size: int) -> Tuple[int, int]:
@@ -39,7 +41,8 @@ class ImageEncoder(nn.Module):
         self.ve = ve
 
     def forward(self, patch_images: torch.Tensor) -> torch.Tensor:
-        return self.ve.model.encoder.embed_image(patch_images)[0]
+        encoder = self.ve.model.encoder
+        return encoder.image_state(*encoder.embed_image(patch_images))
 
 
 class TextFusion(nn.Module):
@@ -48,10 +51,10 @@ class TextFusion(nn.Module):
         self.ve = ve
         self.grid = patch_grid(ve.model.cfg.image_size)
 
-    def forward(self, input_ids: torch.Tensor, image_embeds: torch.Tensor,
+    def forward(self, input_ids: torch.Tensor, image_state: torch.Tensor,
                 decoder_input_ids: torch.Tensor) -> torch.Tensor:
         model = self.ve.model
-        memory, memory_pad, src_pos = model.encoder.encode(input_ids, image_embeds, *self.grid)
+        memory, memory_pad, src_pos = model.encoder.encode(input_ids, image_state, *self.grid)
         hidden = model.decoder(decoder_input_ids, memory, memory_pad, src_pos)
         last = last_real_index(decoder_input_ids, model.cfg.pad_token_id)
         picked = torch.gather(hidden, 1, last[:, None, None].expand(-1, 1, hidden.size(2)))

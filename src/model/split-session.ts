@@ -1,8 +1,9 @@
 /**
  * Inside the session thread: runs a RowsFeed (images shared by rows) on either form of the model.
- * - split form: the image encoder runs once on the feed's new images; their embeddings and those kept from earlier
- *   runs are repeated per row into the text+fusion graph's batch, and the new embeddings go back to the caller so
- *   the rest of a long list (split across runs by the batcher) never re-encodes its image;
+ * - split form: the image encoder runs once on the feed's new images; their embeddings (the image state, of any
+ *   width: models/README.md §1.1a) and those kept from earlier runs are repeated per row into the text+fusion graph's
+ *   batch, and the new embeddings go back to the caller so the rest of a long list (split across runs by the
+ *   batcher) never re-encodes its image;
  * - one-graph form: the pixels are repeated per row into the one graph (the image is still decoded only once).
  */
 // onnxruntime-node is owned by session-thread.ts (the one value importer, scripts/check-layers.mjs): this helper of

@@ -9,7 +9,6 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,7 +16,7 @@ import ort from "onnxruntime-node";
 import { compareScores, fixedSamples, scoresOf } from "../../bench/agreement.ts";
 import { ConfigError, loadConfig } from "../../src/config/index.ts";
 import { Model } from "../../src/model/index.ts";
-import { PYTHON, REPO_ROOT, reference, TINY_DIR } from "./reference.ts";
+import { pythonUnitTests, reference, TINY_DIR } from "./reference.ts";
 
 const MAX_SCORE_DELTA = 0.002;
 const MEAN_SCORE_DELTA = 0.0005;
@@ -28,15 +27,8 @@ function agrees(r: ReturnType<typeof compareScores>): boolean {
 }
 
 for (const file of ["test_quantize.py", "test_quantize_resnet.py"]) test(`int8 - the quantisation pass's Python unit tests pass (${file})`, async () => {
-  const child = spawn(PYTHON, [join(REPO_ROOT, "models/export", file)], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (b: Buffer) => (output += b.toString()));
-  child.stderr.on("data", (b: Buffer) => (output += b.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", resolve);
-  });
-  assert.equal(code, 0, output.slice(-4000));
+  const { code, output } = await pythonUnitTests(file);
+  assert.equal(code, 0, output);
 });
 
 test("int8 - the toy graph's int8 forms run on onnxruntime-node close to fp32, and are quantised", async (t) => {

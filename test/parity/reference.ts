@@ -43,6 +43,19 @@ export async function reference<T>(request: Record<string, unknown>, timeoutMs =
   return JSON.parse(Buffer.concat(out).toString("utf8")) as T;
 }
 
+/** Runs one of models/export's Python unittest files; resolves with its exit code and output (the last 4000 chars). */
+export async function pythonUnitTests(file: string): Promise<{ code: number | null; output: string }> {
+  const child = spawn(PYTHON, [join(REPO_ROOT, "models/export", file)], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (b: Buffer) => (output += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (output += b.toString()));
+  const code = await new Promise<number | null>((res, rej) => {
+    child.on("error", rej);
+    child.on("close", res);
+  });
+  return { code, output: output.slice(-4000) };
+}
+
 export function fromBase64F32(b64: string): Float32Array {
   const buf = Buffer.from(b64, "base64");
   const copy = new Uint8Array(buf.byteLength);

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import ort from "onnxruntime-node";
 import { Model } from "../../src/model/index.ts";
-import { fromBase64F32, int64Rows, maxAbsDiff, reference, REPO_ROOT, runLogitsCase, TINY_DIR, type LogitsCase } from "./reference.ts";
+import { fromBase64F32, int64Rows, maxAbsDiff, pythonUnitTests, reference, REPO_ROOT, runLogitsCase, TINY_DIR, type LogitsCase } from "./reference.ts";
 
 const TINY_SPLIT_DIR = join(REPO_ROOT, "models/tiny-split");
 const SPLIT_TOLERANCE = 1e-5;
@@ -26,16 +26,16 @@ async function withSession<T>(path: string, fn: (s: ort.InferenceSession) => Pro
 
 /** The split pair run by hand: image encoder on the case's images, text+fusion on its rows. */
 async function splitLogits(dir: string, c: LogitsCase): Promise<Float32Array> {
-  const embeds = await withSession(join(dir, "image_encoder.onnx"), async (s) => {
+  const state = await withSession(join(dir, "image_encoder.onnx"), async (s) => {
     const out = await s.run({ patch_images: new ort.Tensor("float32", fromBase64F32(c.patchImages), c.imageShape) });
-    return out.image_embeds!;
+    return out.image_state!;
   });
   return withSession(join(dir, "text_fusion.onnx"), async (s) => {
     const ids = int64Rows(c.inputIds);
     const dec = int64Rows(c.decoderInputIds);
     const out = await s.run({
       input_ids: new ort.Tensor("int64", ids.data, ids.dims),
-      image_embeds: embeds,
+      image_state: state,
       decoder_input_ids: new ort.Tensor("int64", dec.data, dec.dims),
     });
     return out.answer_logits!.data as Float32Array;
@@ -55,6 +55,11 @@ async function compareForms(t: TestContext, oneDir: string, splitDir: string, ca
     }
   }
 }
+
+test("parity - the encoder's image state (first layer's image-only attention, rejoined per row) equals plain attention (test_image_state.py)", async () => {
+  const { code, output } = await pythonUnitTests("test_image_state.py");
+  assert.equal(code, 0, output);
+});
 
 test("parity - tiny split graphs (image encoder + text/fusion) equal the one graph within 1e-5 and torch within 1e-4", async (t) => {
   const { cases } = await reference<{ cases: LogitsCase[] }>({ cmd: "logits", dir: TINY_DIR, config: "tiny", seed: 0 });
