@@ -41,22 +41,27 @@ class OfaAttention(nn.Module):
         """x [B,T,D] queries, kv [B,S,D], mask additive or None; bias broadcastable to [B,H,T,S], or a pair
         of row blocks ([H,N,S] for the first N queries, [H,T-N,S] for the rest) that are never concatenated:
         softmax is per row, so each block attends on its own and only the [B,H,T,hd] outputs are joined."""
+        if isinstance(bias, tuple):  # the encoder's (image rows, text rows) bias: OfaEncoder._row_biases
+            q = self.q_proj(x) * self.scaling
+            k, v = self.k_proj(kv), self.v_proj(kv)
+            keep = _keep(mask)
+            n = bias[0].size(-2)
+            out = torch.cat([FusedAttention.apply(q[:, :n], k, v, bias[0], keep, self.heads),
+                             FusedAttention.apply(q[:, n:], k, v, bias[1], keep, self.heads)], dim=1)
+            return self._project(out)
         q = self._split(self.q_proj(x) * self.scaling)
         k, v = self._split(self.k_proj(kv)), self._split(self.v_proj(kv))
-        kt = k.transpose(-1, -2)
-        if isinstance(bias, tuple):  # the encoder's (image rows, text rows) bias: OfaEncoder._row_biases
-            n = bias[0].size(-2)
-            out = torch.cat([_attend(q[:, :, :n], kt, v, bias[0], mask),
-                             _attend(q[:, :, n:], kt, v, bias[1], mask)], dim=2)
-        else:
-            out = _attend(q, kt, v, bias, mask)  # [B,H,T,hd]
-        return self._merge(out)
+        return self._merge(_attend(q, k.transpose(-1, -2), v, bias, mask))  # [B,H,T,hd] before the merge
 
     def _merge(self, out: torch.Tensor) -> torch.Tensor:
         """[B,H,T,hd] head outputs -> [B,T,D]: OFA's per-head scale, then out_proj."""
-        out = out * self.c_attn.view(1, -1, 1, 1)
-        b, _, t, _ = out.shape
-        return self.out_proj(out.transpose(1, 2).reshape(b, t, self.heads * self.head_dim))
+        return self._project(_heads_merged(out))
+
+    def _project(self, out: torch.Tensor) -> torch.Tensor:
+        """[B,T,D] head outputs side by side -> OFA's per-head scale, then out_proj."""
+        b, t, d = out.shape
+        scaled = out.view(b, t, self.heads, self.head_dim) * self.c_attn.view(1, 1, -1, 1)
+        return self.out_proj(scaled.reshape(b, t, d))
 
     def attend_memory(self, x: torch.Tensor, memory: torch.Tensor, bias: torch.Tensor,
                       mask: torch.Tensor) -> torch.Tensor:
@@ -88,8 +93,11 @@ class OfaAttention(nn.Module):
         q = self._split(self.q_proj(h_img) * self.scaling)
         k, v = self._split(self.k_proj(h_img)), self._split(self.v_proj(h_img))
         scores = torch.matmul(q, k.transpose(-1, -2)) + bias_ii
-        lse = torch.logsumexp(scores, dim=-1, keepdim=True)
-        return q, k, v, torch.matmul(torch.exp(scores - lse), v), lse
+        # Max, exp and sum rather than torch.logsumexp: onnxruntime's ReduceLogSumExp is ~4x slower than the three.
+        top = scores.amax(dim=-1, keepdim=True)
+        weights = torch.exp(scores - top)
+        total = weights.sum(dim=-1, keepdim=True)
+        return q, k, v, torch.matmul(weights, v) / total, top + torch.log(total)
 
     def attend_with_image(self, h_txt: torch.Tensor, image: Tuple[torch.Tensor, ...],
                           bias: Tuple[torch.Tensor, torch.Tensor], mask: torch.Tensor) -> torch.Tensor:
@@ -108,9 +116,48 @@ class OfaAttention(nn.Module):
         top = torch.maximum(lse, s_it.amax(dim=-1, keepdim=True))
         w_img, w_txt = torch.exp(lse - top), torch.exp(s_it - top)
         out_i = (a_i * w_img + torch.matmul(w_txt, v_t)) / (w_img + w_txt.sum(dim=-1, keepdim=True))
-        kt = torch.cat([k_i, k_t], dim=2).transpose(-1, -2)
-        out_t = _attend(q_t, kt, torch.cat([v_i, v_t], dim=2), bias[1], mask)
-        return self._merge(torch.cat([out_i, out_t], dim=2))
+        out_t = FusedAttention.apply(_heads_merged(q_t), _heads_merged(torch.cat([k_i, k_t], dim=2)),
+                                     _heads_merged(torch.cat([v_i, v_t], dim=2)), bias[1], _keep(mask), self.heads)
+        return self._project(torch.cat([_heads_merged(out_i), out_t], dim=1))
+
+
+def _heads_merged(x: torch.Tensor) -> torch.Tensor:
+    """[B,H,T,hd] -> [B,T,H*hd], the inverse of OfaAttention._split."""
+    b, h, t, hd = x.shape
+    return x.transpose(1, 2).reshape(b, t, h * hd)
+
+
+def _keep(mask: torch.Tensor) -> torch.Tensor:
+    """The additive key mask [B,1,1,S] (0 or finfo.min) as the int32 [B,S] key-padding mask (1 attend, 0 not)."""
+    return mask[:, 0, 0, :].eq(0).to(torch.int32)
+
+
+class FusedAttention(torch.autograd.Function):
+    """softmax(q k^T + bias, keys where keep is 0 left out) v for the encoder, heads side by side: q [B,S,D] (already
+    scaled), k and v [B,T,D], bias [H,S,T], keep [B,T] int32 -> [B,S,D]. torch computes it as the reference does
+    (_attend, finfo.min on the left-out keys); the export writes one onnxruntime MultiHeadAttention node
+    (com.microsoft), which does the bias add, the masking, the softmax and both products head by head in cache
+    instead of four passes over [B,H,S,T] tensors in memory (≈ 35 % less time for that part of each layer, measured
+    at OFA-large's 900 x 914 per head; its output equals the unfused ops' here)."""
+
+    @staticmethod
+    def forward(ctx, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor, keep: torch.Tensor,
+                heads: int) -> torch.Tensor:
+        b, s, d = q.shape
+        split = lambda x: x.reshape(b, x.size(1), heads, d // heads).transpose(1, 2)  # noqa: E731
+        mask = torch.zeros_like(keep, dtype=q.dtype).masked_fill(keep.eq(0), _NEG)[:, None, None, :]
+        return _heads_merged(_attend(split(q), split(k).transpose(-1, -2), split(v), bias, mask))
+
+    @staticmethod
+    def symbolic(g, q, k, v, bias, keep, heads: int):
+        from torch.onnx import symbolic_helper
+        bias4 = g.op("Unsqueeze", bias, g.op("Constant", value_t=torch.tensor([0], dtype=torch.long)))
+        no_qkv_bias = symbolic_helper._optional_input_placeholder_tensor(g)
+        return g.op("com.microsoft::MultiHeadAttention", q, k, v, no_qkv_bias, keep, bias4,
+                    num_heads_i=heads, scale_f=1.0, mask_filter_value_f=_NEG)
+
+
+_NEG = torch.finfo(torch.float32).min
 
 
 def _attend(q: torch.Tensor, kt: torch.Tensor, v: torch.Tensor, bias: torch.Tensor,

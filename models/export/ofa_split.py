@@ -20,7 +20,7 @@ import onnx
 import torch
 from torch import nn
 
-from onnx_export import OPSET, OUTPUT_NAME
+from onnx_export import CUSTOM_OPSETS, OPSET, OUTPUT_NAME
 from ofa_ve import OfaVisualEntailment, last_real_index
 
 IMAGE_FILE, FUSION_FILE = "image_encoder.onnx", "text_fusion.onnx"
@@ -86,7 +86,7 @@ def _export(module: nn.Module, args: Tuple[torch.Tensor, ...], path: str, input_
     tmp = path + ".partial"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=torch.jit.TracerWarning)
-        torch.onnx.export(module, args, tmp, opset_version=OPSET, do_constant_folding=True,
+        torch.onnx.export(module, args, tmp, opset_version=OPSET, custom_opsets=CUSTOM_OPSETS, do_constant_folding=True,
                           input_names=list(input_names), output_names=[output_name], dynamic_axes=axes)
     if os.path.getsize(tmp) < (1 << 31) - (1 << 20):
         onnx.checker.check_model(tmp)

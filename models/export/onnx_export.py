@@ -17,6 +17,8 @@ import torch
 from ofa_ve import OfaVisualEntailment
 
 OPSET = 17
+# The encoder's attention exports as onnxruntime's MultiHeadAttention (ofa_layers.FusedAttention).
+CUSTOM_OPSETS = {"com.microsoft": 1}
 INPUT_NAMES = ["input_ids", "patch_images", "decoder_input_ids"]
 OUTPUT_NAME = "answer_logits"
 
@@ -41,7 +43,7 @@ def export_onnx(model: OfaVisualEntailment, inputs: Tuple[torch.Tensor, ...], pa
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=torch.jit.TracerWarning)
         torch.onnx.export(
-            model, inputs, tmp, opset_version=OPSET, do_constant_folding=True,
+            model, inputs, tmp, opset_version=OPSET, custom_opsets=CUSTOM_OPSETS, do_constant_folding=True,
             input_names=INPUT_NAMES, output_names=[OUTPUT_NAME],
             dynamic_axes={"input_ids": {0: "batch", 1: "src_len"}, "patch_images": {0: "batch"},
                           "decoder_input_ids": {0: "batch", 1: "tgt_len"}, OUTPUT_NAME: {0: "batch"}})
