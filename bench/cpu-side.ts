@@ -20,9 +20,9 @@ const EXPORTER = fileURLToPath(new URL("../models/export/export.py", import.meta
 const PHOTO = { width: 1024, height: 768 } as const;
 
 // Bumped whenever the exporter's nano480 graph changes (r2: one head, d 8, the encoder's row-block bias; r3: the
-// decoder's query-side cross-attention and the first layer's image state), so a cached export of an older graph is
-// not measured by mistake.
-const NANO_REVISION = "r3";
+// decoder's query-side cross-attention and the first layer's image state; r4: the encoder's attention as
+// MultiHeadAttention), so a cached export of an older graph is not measured by mistake.
+const NANO_REVISION = "r4";
 
 export function nanoModelDir(): string {
   return process.env.BENCH_NANO_MODEL_DIR ?? join(homedir(), `.cache/ofa-entail/models/nano480-${NANO_REVISION}`);
