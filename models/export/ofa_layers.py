@@ -16,6 +16,13 @@ from torch import nn
 
 from ofa_config import OfaConfig
 
+_NEG = torch.finfo(torch.float32).min
+
+
+def _additive(pad: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """[B,S] bool key padding -> [B,1,1,S] additive mask (finfo.min where padded, as in MS)."""
+    return torch.zeros_like(pad, dtype=dtype).masked_fill(pad, _NEG)[:, None, None, :]
+
 
 class OfaAttention(nn.Module):
     """Multi-head attention with OFA's bias and head scaling; names match the checkpoint."""
@@ -145,7 +152,7 @@ class FusedAttention(torch.autograd.Function):
                 heads: int) -> torch.Tensor:
         b, s, d = q.shape
         split = lambda x: x.reshape(b, x.size(1), heads, d // heads).transpose(1, 2)  # noqa: E731
-        mask = torch.zeros_like(keep, dtype=q.dtype).masked_fill(keep.eq(0), _NEG)[:, None, None, :]
+        mask = _additive(keep.eq(0), q.dtype)
         return _heads_merged(_attend(split(q), split(k).transpose(-1, -2), split(v), bias, mask))
 
     @staticmethod
@@ -155,9 +162,6 @@ class FusedAttention(torch.autograd.Function):
         no_qkv_bias = symbolic_helper._optional_input_placeholder_tensor(g)
         return g.op("com.microsoft::MultiHeadAttention", q, k, v, no_qkv_bias, keep, bias4,
                     num_heads_i=heads, scale_f=1.0, mask_filter_value_f=_NEG)
-
-
-_NEG = torch.finfo(torch.float32).min
 
 
 def _attend(q: torch.Tensor, kt: torch.Tensor, v: torch.Tensor, bias: torch.Tensor,

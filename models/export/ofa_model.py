@@ -17,18 +17,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ofa_config import OfaConfig
-from ofa_layers import OfaDecoderLayer, OfaEncoderLayer, _ln, _maybe
+from ofa_layers import OfaDecoderLayer, OfaEncoderLayer, _additive, _ln, _maybe
 from ofa_positions import (code_position_idx, image_bucket_matrix, image_position_ids,
                            offset_lookup, token_bucket_matrix)
 from ofa_resnet import ResNetStem3
-
-_NEG = torch.finfo(torch.float32).min
-
-
-def _additive(pad: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """[B,S] bool key padding -> [B,1,1,S] additive mask (finfo.min where padded, as in MS)."""
-    return torch.zeros_like(pad, dtype=dtype).masked_fill(pad, _NEG)[:, None, None, :]
-
 
 def _pos_bias(q_lin: nn.Linear, k_lin: nn.Linear, q_pos: torch.Tensor, k_pos: torch.Tensor,
               heads: int, scaling: float) -> torch.Tensor:
