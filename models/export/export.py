@@ -7,6 +7,9 @@
   /usr/bin/python3 models/export/export.py --config real  --checkpoint MS_DIR --out DIR [--fp16] [--int8]
   add --split for the split form: image_encoder.onnx + text_fusion.onnx instead of model.onnx
   --int8 (one-graph form only) also writes model.int8.onnx: dynamic int8 matmuls for CPUs (quantize.py)
+  --providers cpu,webgpu (the default) writes a graph form for each execution provider: `cpu` the files above (the
+  encoder's attention as onnxruntime MultiHeadAttention nodes), `webgpu` the same model as plain attention ops in
+  *.webgpu.onnx files (models/README.md §1.1b); the manifest names both
 
 See models/README.md. manifest.json is written last, so its presence means the directory is complete.
 """
@@ -21,7 +24,8 @@ from typing import List
 import torch
 
 from export_sources import Source, random_source, real_source
-from manifest import build_manifest, write_manifest
+from manifest import PROVIDER_INFIX, build_manifest, write_manifest
+from ofa_layers import attention_form
 from onnx_export import export_onnx, trace_inputs
 from text_ref import build_prompt, decoder_prompt, encode_prompt
 from tokenizer_files import write_tokenizer
@@ -54,7 +58,7 @@ def run(args: argparse.Namespace) -> None:
     log(f"built {args.config} model: {src.params:,} parameters in {time.time() - t0:.1f}s")
     rows, dec = _trace_rows(src)
     inputs = trace_inputs(rows, dec, src.pad, src.cfg.image_size)
-    onnx_files = _export_graphs(src, inputs, args)
+    onnx_files = [f for provider in args.providers for f in _export_graphs(src, inputs, args, provider)]
     for f in onnx_files:
         log(f"wrote {f} ({os.path.getsize(os.path.join(args.out, f)) / 1e6:.1f} MB) at {time.time() - t0:.1f}s")
     if args.fp16:
@@ -64,25 +68,31 @@ def run(args: argparse.Namespace) -> None:
         log(f"wrote the fp16 variants at {time.time() - t0:.1f}s")
     if args.int8:
         import quantize
+        if "cpu" not in args.providers:
+            raise SystemExit("--int8 quantises the cpu form: keep cpu in --providers")
         count = quantize.convert(os.path.join(args.out, "model.onnx"), os.path.join(args.out, quantize.INT8_FILE))
         log(f"wrote {quantize.INT8_FILE} ({count} matmuls in int8) at {time.time() - t0:.1f}s")
     write_tokenizer(src.tokenizer, args.out, src.max_source_tokens + 2)
     manifest = build_manifest(
         name=src.name, version_prefix=src.version_prefix, meaningful=src.meaningful, source=src.source,
-        onnx_dir=args.out, fp16=args.fp16, int8=args.int8, image_size=src.cfg.image_size, mean=src.mean, std=src.std,
+        onnx_dir=args.out, fp16=args.fp16, int8=args.int8 and "cpu" in args.providers, providers=args.providers, image_size=src.cfg.image_size, mean=src.mean, std=src.std,
         max_source_tokens=src.max_source_tokens, prompt_type=src.prompt_type, prompt=src.prompt,
         answers=src.answers, special={"bos": src.bos, "pad": src.pad, "eos": src.eos}, split=args.split)
     write_manifest(args.out, manifest)
     log(f"done: {args.out} ({manifest['version']}) in {time.time() - t0:.1f}s")
 
 
-def _export_graphs(src: Source, inputs, args: argparse.Namespace) -> List[str]:
-    """The one-graph model.onnx, or with --split the image-encoder and text+fusion graphs (ofa_split.py)."""
-    if args.split:
-        from ofa_split import export_split
-        return [os.path.basename(p) for p in export_split(src.model, inputs, args.out)]
-    export_onnx(src.model, inputs, os.path.join(args.out, "model.onnx"))
-    return ["model.onnx"]
+def _export_graphs(src: Source, inputs, args: argparse.Namespace, provider: str) -> List[str]:
+    """One provider's form: the one-graph model.onnx, or with --split the image-encoder and text+fusion graphs
+    (ofa_split.py); the webgpu form's files are named *.webgpu.onnx."""
+    infix = PROVIDER_INFIX[provider]
+    with attention_form("plain" if provider == "webgpu" else "mha"):
+        if args.split:
+            from ofa_split import export_split
+            paths = export_split(src.model, inputs, args.out, infix=infix, by_image=provider == "webgpu")
+            return [os.path.basename(p) for p in paths]
+        export_onnx(src.model, inputs, os.path.join(args.out, f"model{infix}.onnx"))
+        return [f"model{infix}.onnx"]
 
 
 def log(msg: str) -> None:
@@ -100,11 +110,17 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="export the split form (image encoder + text/fusion graphs) instead of one graph")
     p.add_argument("--int8", action="store_true",
                    help="also write model.int8.onnx (dynamic int8 matmuls, for CPUs; models/export/quantize.py)")
+    p.add_argument("--providers", default="cpu,webgpu",
+                   help="comma-separated execution providers to write a graph form for: cpu, webgpu (default both)")
     p.add_argument("--seed", type=int, default=0, help="random configs: weight seed")
     p.add_argument("--prompt-type", choices=["none", "prev_output"],
                    help="override the decoder prompt type (random configs default to none)")
     p.add_argument("--max-src-length", type=int, help="override max source tokens")
     args = p.parse_args(argv)
+    args.providers = [x.strip() for x in args.providers.split(",") if x.strip()]
+    unknown = [x for x in args.providers if x not in PROVIDER_INFIX]
+    if unknown or not args.providers:
+        p.error(f"--providers takes cpu and/or webgpu, not {','.join(unknown) or 'nothing'}")
     if args.int8 and args.split:
         p.error("--int8 quantises the one-graph form; export it without --split")
     return args

@@ -8,7 +8,8 @@ Dropout and drop-path are identities at inference and are left out.
 """
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from contextlib import contextmanager
+from typing import Iterator, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -17,6 +18,36 @@ from torch import nn
 from ofa_config import OfaConfig
 
 _NEG = torch.finfo(torch.float32).min
+
+# How the encoder's attention core is written into the ONNX graph, per execution provider (models/README.md §1.1b):
+# "mha", one onnxruntime MultiHeadAttention node per row block (the CPU form: ≈ 1.05x faster OFA-large on CPU); or
+# "plain", the torch reference traced as MatMul/Add/Softmax/MatMul (the webgpu form). onnxruntime 1.30's WebGPU
+# MultiHeadAttention rejects key_padding_mask, and with the padding folded into attention_bias it was 0.10-0.21 off the
+# exact softmax attention on lavapipe (one node, random q/k/v of about ±2), while the plain ops on webgpu gave the CPU's
+# logits within 2e-6.
+ATTENTION_FORMS = ("mha", "plain")
+_attention = {"form": "mha"}
+
+
+@contextmanager
+def attention_form(form: str) -> Iterator[None]:
+    """Within the block, the encoder's attention exports in `form` ("mha" or "plain"); torch's result is the same."""
+    if form not in ATTENTION_FORMS:
+        raise ValueError(f"attention form {form!r} is not one of {ATTENTION_FORMS}")
+    before = _attention["form"]
+    _attention["form"] = form
+    try:
+        yield
+    finally:
+        _attention["form"] = before
+
+
+def encoder_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor, keep: torch.Tensor,
+                      heads: int) -> torch.Tensor:
+    """FusedAttention in the current export form (attention_form): one MHA node, or its torch reference as plain ops."""
+    if _attention["form"] == "plain":
+        return FusedAttention.forward(None, q, k, v, bias, keep, heads)
+    return FusedAttention.apply(q, k, v, bias, keep, heads)
 
 
 def _additive(pad: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -53,8 +84,8 @@ class OfaAttention(nn.Module):
             k, v = self.k_proj(kv), self.v_proj(kv)
             keep = _keep(mask)
             n = bias[0].size(-2)
-            out = torch.cat([FusedAttention.apply(q[:, :n], k, v, bias[0], keep, self.heads),
-                             FusedAttention.apply(q[:, n:], k, v, bias[1], keep, self.heads)], dim=1)
+            out = torch.cat([encoder_attention(q[:, :n], k, v, bias[0], keep, self.heads),
+                             encoder_attention(q[:, n:], k, v, bias[1], keep, self.heads)], dim=1)
             return self._project(out)
         q = self._split(self.q_proj(x) * self.scaling)
         k, v = self._split(self.k_proj(kv)), self._split(self.v_proj(kv))
@@ -123,8 +154,8 @@ class OfaAttention(nn.Module):
         top = torch.maximum(lse, s_it.amax(dim=-1, keepdim=True))
         w_img, w_txt = torch.exp(lse - top), torch.exp(s_it - top)
         out_i = (a_i * w_img + torch.matmul(w_txt, v_t)) / (w_img + w_txt.sum(dim=-1, keepdim=True))
-        out_t = FusedAttention.apply(_heads_merged(q_t), _heads_merged(torch.cat([k_i, k_t], dim=2)),
-                                     _heads_merged(torch.cat([v_i, v_t], dim=2)), bias[1], _keep(mask), self.heads)
+        out_t = encoder_attention(_heads_merged(q_t), _heads_merged(torch.cat([k_i, k_t], dim=2)),
+                                  _heads_merged(torch.cat([v_i, v_t], dim=2)), bias[1], _keep(mask), self.heads)
         return self._project(torch.cat([_heads_merged(out_i), out_t], dim=1))
 
 

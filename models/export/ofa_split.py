@@ -25,6 +25,9 @@ from ofa_ve import OfaVisualEntailment, last_real_index
 
 IMAGE_FILE, FUSION_FILE = "image_encoder.onnx", "text_fusion.onnx"
 EMBEDS_NAME = "image_state"
+# The webgpu form's text+fusion graph takes each image's state once, [I,N,W], and picks every row's image inside the
+# graph (a Gather by `image_rows` [R]), so the host sends a policy list's 18.5 MB state (OFA-large) once, not per row.
+IMAGE_ROWS_NAME = "image_rows"
 
 
 def patch_grid(image_size: int) -> Tuple[int, int]:
@@ -45,6 +48,18 @@ class ImageEncoder(nn.Module):
         return encoder.image_state(*encoder.embed_image(patch_images))
 
 
+class TextFusionByImage(nn.Module):
+    """TextFusion with the state given once per image and each row's image index: the webgpu form's graph."""
+
+    def __init__(self, fusion: "TextFusion"):
+        super().__init__()
+        self.fusion = fusion
+
+    def forward(self, input_ids: torch.Tensor, image_state: torch.Tensor, image_rows: torch.Tensor,
+                decoder_input_ids: torch.Tensor) -> torch.Tensor:
+        return self.fusion(input_ids, image_state.index_select(0, image_rows), decoder_input_ids)
+
+
 class TextFusion(nn.Module):
     def __init__(self, ve: OfaVisualEntailment):
         super().__init__()
@@ -62,8 +77,10 @@ class TextFusion(nn.Module):
         return torch.matmul(picked[:, 0, :], rows.t())
 
 
-def export_split(ve: OfaVisualEntailment, inputs: Tuple[torch.Tensor, ...], out_dir: str) -> Tuple[str, str]:
-    """Write both graphs into out_dir, traced with the same padded two-row inputs as the one-graph export."""
+def export_split(ve: OfaVisualEntailment, inputs: Tuple[torch.Tensor, ...], out_dir: str, infix: str = "",
+                 by_image: bool = False) -> Tuple[str, str]:
+    """Write both graphs into out_dir, traced with the same padded two-row inputs as the one-graph export; `infix`
+    goes before `.onnx` in the file names, `by_image` writes TextFusionByImage (the webgpu form)."""
     ve.eval()
     input_ids, patch_images, decoder_ids = inputs
     encoder, fusion = ImageEncoder(ve).eval(), TextFusion(ve).eval()
@@ -71,9 +88,17 @@ def export_split(ve: OfaVisualEntailment, inputs: Tuple[torch.Tensor, ...], out_
         embeds = encoder(patch_images)
     if embeds.size(1) != fusion.grid[0] * fusion.grid[1]:
         raise AssertionError(f"image encoder gave {embeds.size(1)} tokens, grid {fusion.grid}")
-    image_path, fusion_path = os.path.join(out_dir, IMAGE_FILE), os.path.join(out_dir, FUSION_FILE)
+    image_path, fusion_path = (os.path.join(out_dir, f.replace(".onnx", f"{infix}.onnx")) for f in (IMAGE_FILE, FUSION_FILE))
     _export(encoder, (patch_images,), image_path, ["patch_images"], EMBEDS_NAME,
             {"patch_images": {0: "batch"}, EMBEDS_NAME: {0: "batch"}})
+    if by_image:
+        # Traced with the rows' images swapped, so the Gather is recorded for any row-to-image map.
+        rows = torch.arange(embeds.size(0) - 1, -1, -1, dtype=torch.long)
+        _export(TextFusionByImage(fusion).eval(), (input_ids, embeds[rows].detach(), rows, decoder_ids), fusion_path,
+                ["input_ids", EMBEDS_NAME, IMAGE_ROWS_NAME, "decoder_input_ids"], OUTPUT_NAME,
+                {"input_ids": {0: "rows", 1: "src_len"}, EMBEDS_NAME: {0: "images"}, IMAGE_ROWS_NAME: {0: "rows"},
+                 "decoder_input_ids": {0: "rows", 1: "tgt_len"}, OUTPUT_NAME: {0: "rows"}})
+        return image_path, fusion_path
     _export(fusion, (input_ids, embeds.detach(), decoder_ids), fusion_path,
             ["input_ids", EMBEDS_NAME, "decoder_input_ids"], OUTPUT_NAME,
             {"input_ids": {0: "rows", 1: "src_len"}, EMBEDS_NAME: {0: "rows"},

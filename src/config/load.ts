@@ -87,7 +87,7 @@ function crossCheck(c: Record<string, unknown>, problems: string[]): void {
   if (auths.length > 1) problems.push(`choose one NATS auth method, got ${auths.join(" and ")}`);
   if (c.natsUser !== undefined && c.natsPassword === undefined) problems.push("OFA_NATS_USER needs OFA_NATS_PASSWORD");
   // DynamicQuantizeMatMul has CPU kernels only: on cuda every int8 matmul would copy to the host and back.
-  if (c.precision === "int8" && c.executionProvider === "cuda") problems.push("OFA_PRECISION=int8 is for the cpu execution provider; use fp16 with cuda");
+  if (c.precision === "int8" && c.executionProvider !== "cpu") problems.push(`OFA_PRECISION=int8 is for the cpu execution provider; use fp16 with ${String(c.executionProvider)}`);
   for (const url of (c.natsUrl as string[] | undefined) ?? []) {
     if (!/^(nats|tls|ws|wss):\/\/[^\s]+$/.test(url) && !/^[^\s/:]+:\d+$/.test(url)) problems.push(`NATS_URL: ${JSON.stringify(url)} is not a nats:// URL`);
   }

@@ -37,7 +37,7 @@ async function run(config: Config, workerId: number, logger: Logger): Promise<vo
     resize: config.resize,
     preprocessThreads: config.preprocessThreads || 1,
   });
-  logger.info({ model: model.info }, "model loaded");
+  logger.info({ model: model.info, ...(model.placement ? { placement: model.placement } : {}) }, "model loaded");
   const cache = config.cacheTtlMs > 0 ? await VerdictCache.open(nc).catch(() => undefined) : undefined;
   const consumer = new EntailmentConsumer(natsConsumerDeps(nc, { model, cache, logger, metrics, settings: consumerSettings(config, workerId) }));
   let draining: Promise<void> | undefined;

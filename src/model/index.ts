@@ -9,21 +9,23 @@ import { answerScores, type AnswerScores } from "./decode.ts";
 import { loadManifest, type Manifest, type Precision } from "./manifest.ts";
 import { preprocessImage, type ImageLimits } from "./preprocess.ts";
 import { PillowResizer } from "./resizer.ts";
-import { assertExecutionProvider, providerLoadFailure } from "./providers.ts";
+import { assertExecutionProvider, providerLoadFailure, type ExecutionProvider } from "./providers.ts";
 import { buildPrompt } from "./prompt.ts";
 import { assembleRows, type ImageEmbeds, type RowGroup } from "./rows.ts";
 import { ModelSession } from "./session.ts";
+import type { Placement } from "./session-protocol.ts";
 import { loadTokenizer, type PromptTokenizer } from "./tokenizer.ts";
 
 export type { PreparedInput } from "./batch.ts";
 export type { AnswerScores } from "./decode.ts";
 export type { Manifest } from "./manifest.ts";
+export type { Placement } from "./session-protocol.ts";
 export type { GroupImage, ImageEmbeds, RowGroup } from "./rows.ts";
 export { loadManifest } from "./manifest.ts";
 
 export interface ModelOptions {
   readonly modelDir: string;
-  readonly executionProvider: "cpu" | "cuda";
+  readonly executionProvider: ExecutionProvider;
   readonly precision: Precision;
   readonly intraOpThreads: number;
   readonly limits: ImageLimits;
@@ -67,6 +69,8 @@ export class Model {
   private readonly session: ModelSession;
   private readonly limits: ImageLimits;
   private readonly pillow: PillowResizer | undefined;
+  /** Where a GPU provider placed the graph's nodes (profiled on the smoke run); undefined on the CPU provider. */
+  placement: Placement | undefined;
   private constructor(
     info: ModelInfo,
     manifest: Manifest,
@@ -87,10 +91,12 @@ export class Model {
     assertExecutionProvider(options.executionProvider);
     const dir = await loadManifest(options.modelDir);
     const tokenizer = await loadTokenizer(dir.dir, dir.manifest);
-    const graphs = dir.graphs(options.precision);
+    const graphs = dir.graphs(options.precision, options.executionProvider);
     const session = await ModelSession.open({
       onnxPath: graphs.form === "one" ? graphs.model : graphs.textFusion,
-      ...(graphs.form === "split" ? { split: { imageEncoderPath: graphs.imageEncoder, textFusionPath: graphs.textFusion, imageEmbeds: graphs.imageEmbeds } } : {}),
+      ...(graphs.form === "split"
+        ? { split: { imageEncoderPath: graphs.imageEncoder, textFusionPath: graphs.textFusion, imageEmbeds: graphs.imageEmbeds, ...(graphs.imageRows ? { imageRows: graphs.imageRows } : {}) } }
+        : {}),
       executionProvider: options.executionProvider,
       intraOpThreads: options.intraOpThreads,
       inputNames: dir.manifest.inputs,
@@ -102,6 +108,7 @@ export class Model {
     const model = new Model(infoFor(dir.info, options.precision), dir.manifest, tokenizer, session, options.limits, pillow);
     try {
       await model.smokeTest();
+      model.placement = await session.placement();
     } catch (err) {
       await model.close();
       throw err;

@@ -11,6 +11,7 @@ import { Type, type Static } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { OfaError, ErrorCode } from "../protocol/errors.ts";
 import type { ModelInfo } from "../protocol/verdict.ts";
+import type { ExecutionProvider } from "./providers.ts";
 
 const OnnxFilesSchema = Type.Object({
   fp32: Type.String({ minLength: 1 }),
@@ -25,7 +26,15 @@ const SplitSchema = Type.Object({
   textFusion: OnnxFilesSchema,
   /** Output of the image encoder and input of the text+fusion graph ([B,N,D] float32). */
   imageEmbeds: Type.String({ minLength: 1 }),
+  /**
+   * When set, the text+fusion graph takes each image's state once ([I,N,D]) and this int64 [R] input names every
+   * row's image (a Gather inside the graph); otherwise it takes one state per row ([R,N,D]). The webgpu form has it.
+   */
+  imageRows: Type.Optional(Type.String({ minLength: 1 })),
 });
+
+/** One execution provider's graphs: the one-graph form or the split pair. */
+const GraphFormSchema = Type.Object({ onnx: Type.Optional(OnnxFilesSchema), split: Type.Optional(SplitSchema) });
 
 export const ManifestSchema = Type.Object({
   manifestVersion: Type.Literal(1),
@@ -36,6 +45,12 @@ export const ManifestSchema = Type.Object({
   /** The one-graph form; a split directory has `split` instead (at least one of the two is present). */
   onnx: Type.Optional(OnnxFilesSchema),
   split: Type.Optional(SplitSchema),
+  /**
+   * The same model written for onnxruntime's WebGPU provider (models/README.md §1.1b): the encoder's attention as
+   * plain ops, which are exact there, where onnxruntime's MultiHeadAttention is not. Absent in directories exported
+   * before it; `onnx`/`split` above are then the CPU (and CUDA) form.
+   */
+  webgpu: Type.Optional(GraphFormSchema),
   inputs: Type.Object({ inputIds: Type.String(), patchImages: Type.String(), decoderInputIds: Type.String() }),
   output: Type.String(),
   image: Type.Object({
@@ -69,7 +84,7 @@ type OnnxFiles = Static<typeof OnnxFilesSchema>;
 /** Where the graphs of one precision are: one graph, or the split pair. */
 export type GraphPaths =
   | { readonly form: "one"; readonly model: string }
-  | { readonly form: "split"; readonly imageEncoder: string; readonly textFusion: string; readonly imageEmbeds: string };
+  | { readonly form: "split"; readonly imageEncoder: string; readonly textFusion: string; readonly imageEmbeds: string; readonly imageRows?: string };
 
 /** Which ONNX file of the directory to load: fp32 (reference), fp16 (GPUs), int8 (CPUs, dynamic quantisation). */
 export type Precision = "fp32" | "fp16" | "int8";
@@ -87,8 +102,11 @@ export interface ModelDir {
   readonly dir: string;
   readonly manifest: Manifest;
   onnxPath(precision: Precision): string;
-  /** The split pair when the directory has one (preferred: it encodes each image once), else the one graph. */
-  graphs(precision: Precision): GraphPaths;
+  /**
+   * The graphs `provider` runs: the split pair when the directory has one (preferred: it encodes each image once),
+   * else the one graph; from the `webgpu` form for webgpu (cuda runs the CPU form).
+   */
+  graphs(precision: Precision, provider?: ExecutionProvider): GraphPaths;
   readonly info: ModelInfo;
 }
 
@@ -118,7 +136,7 @@ export async function loadManifest(dirArg: string): Promise<ModelDir> {
   const manifest = raw;
   const labels = new Set(manifest.answers.map((a) => a.label));
   if (labels.size !== 3) throw new OfaError(ErrorCode.CONFIG, `model manifest ${path}: answers must be yes, no and maybe once each`);
-  if (!manifest.onnx && !manifest.split) throw new OfaError(ErrorCode.CONFIG, `model manifest ${path} names no graph: it needs \`onnx\` or \`split\``);
+  if (!manifest.onnx && !manifest.split && !manifest.webgpu) throw new OfaError(ErrorCode.CONFIG, `model manifest ${path} names no graph: it needs \`onnx\` or \`split\``);
   const file = (files: OnnxFiles | undefined, precision: Precision, what: string): string => {
     const name = files?.[precision];
     if (!name) throw new OfaError(ErrorCode.CONFIG, `model ${manifest.name} has no ${precision} ${what} (${EXPORT_HINT[precision]})`);
@@ -129,14 +147,25 @@ export async function loadManifest(dirArg: string): Promise<ModelDir> {
     manifest,
     info: Object.freeze({ name: manifest.name, version: manifest.version, meaningful: manifest.meaningful }),
     onnxPath: (precision) => file(manifest.onnx, precision, "ONNX file"),
-    graphs(precision) {
-      const split = manifest.split;
-      if (!split) return { form: "one", model: file(manifest.onnx, precision, "ONNX file") };
+    graphs(precision, provider = "cpu") {
+      const webgpu = provider === "webgpu";
+      const form = webgpu ? manifest.webgpu : manifest;
+      if (!form || (!form.onnx && !form.split)) {
+        const fix = webgpu
+          ? "it was exported before the webgpu form: re-export it (models/export/export.py writes --providers cpu,webgpu by default)"
+          : "it has only the webgpu form: export it with --providers cpu,webgpu";
+        throw new OfaError(ErrorCode.CONFIG, `model ${manifest.name} has no ${webgpu ? "webgpu" : "cpu"} graph form: ${fix}`);
+      }
+      if (webgpu && precision === "int8") throw new OfaError(ErrorCode.CONFIG, `model ${manifest.name}: int8 is a CPU variant (webgpu has no int8 kernels); use fp32 or fp16`);
+      const what = webgpu ? "webgpu " : "";
+      const split = form.split;
+      if (!split) return { form: "one", model: file(form.onnx, precision, `${what}ONNX file`) };
       return {
         form: "split",
-        imageEncoder: file(split.imageEncoder, precision, "image-encoder graph"),
-        textFusion: file(split.textFusion, precision, "text+fusion graph"),
+        imageEncoder: file(split.imageEncoder, precision, `${what}image-encoder graph`),
+        textFusion: file(split.textFusion, precision, `${what}text+fusion graph`),
         imageEmbeds: split.imageEmbeds,
+        ...(split.imageRows ? { imageRows: split.imageRows } : {}),
       };
     },
   };

@@ -5,7 +5,7 @@
 import { Worker } from "node:worker_threads";
 import { ErrorCode, OfaError } from "../protocol/errors.ts";
 import type { RowsFeed } from "./rows.ts";
-import type { SessionReply, SessionRequest, SessionThreadOptions } from "./session-protocol.ts";
+import type { Placement, SessionReply, SessionRequest, SessionThreadOptions } from "./session-protocol.ts";
 
 export type { SessionThreadOptions };
 
@@ -57,6 +57,12 @@ export class ModelSession {
     }
     if (reply.kind !== "rows") throw new OfaError(ErrorCode.MODEL_RUN, "session thread answered a run without a result");
     return reply;
+  }
+
+  /** Where a GPU provider put the nodes, from the profile of the first run; undefined on the CPU provider. */
+  async placement(): Promise<Placement | undefined> {
+    const reply = await this.call({ kind: "placement", id: 0 });
+    return reply.kind === "placement" ? reply.placement : undefined;
   }
 
   private call(request: SessionRequest, transfer: ArrayBuffer[] = []): Promise<SessionReply> {

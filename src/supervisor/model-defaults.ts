@@ -8,12 +8,13 @@
  * for the model's cost: OFA-large is ≈ 1.9 GB, the tiny test model < 1 MB. On a GPU batching is what fills it.
  *
  * Preprocessing threads: on CPU onnxruntime already uses the cores, and one thread resizes a 1024×768 photo in
- * ≈ 3 ms, so a quarter of a worker's cores is plenty; on CUDA the cores are there to feed the GPU, so each worker
- * gets its share of the cores but one (the main thread's: bus, decode hand-off), up to 16.
+ * ≈ 3 ms, so a quarter of a worker's cores is plenty; on a GPU (webgpu, cuda) the cores are there to feed it, so each
+ * worker gets its share of the cores but one (the main thread's: bus, decode hand-off), up to 16.
  */
 import { statSync } from "node:fs";
 import type { Config } from "../config/index.ts";
 import { loadManifest } from "../model/manifest.ts";
+import type { ExecutionProvider } from "../model/providers.ts";
 
 /** fp32 ONNX files at least this big count as "large" (OFA-base is ≈ 0.7 GB, OFA-large ≈ 1.9 GB). */
 export const LARGE_MODEL_BYTES = 200 * 1024 * 1024;
@@ -28,7 +29,7 @@ export interface ModelDefaults {
 export interface DefaultsInput {
   readonly maxBatch: number;
   readonly preprocessThreads: number;
-  readonly executionProvider: "cpu" | "cuda";
+  readonly executionProvider: ExecutionProvider;
   readonly cores: number;
   readonly workers: number;
   /** undefined when the model file could not be read (the workers will report why). */
@@ -40,9 +41,9 @@ export function chooseModelDefaults(input: DefaultsInput): ModelDefaults {
   let maxBatch = input.maxBatch;
   if (maxBatch === 0) {
     const mb = input.modelBytes === undefined ? "unknown size" : `${(input.modelBytes / 1024 ** 2).toFixed(0)} MB`;
-    if (input.executionProvider === "cuda") {
+    if (input.executionProvider !== "cpu") {
       maxBatch = 16;
-      why.push(`max batch 16: cuda, batching fills the GPU`);
+      why.push(`max batch 16: ${input.executionProvider}, batching fills the GPU`);
     } else if (input.modelBytes !== undefined && input.modelBytes >= LARGE_MODEL_BYTES) {
       maxBatch = 2;
       why.push(`max batch 2: cpu and a large model (${mb} fp32): bigger batches add latency and memory for little throughput`);
@@ -54,7 +55,7 @@ export function chooseModelDefaults(input: DefaultsInput): ModelDefaults {
   let threads = input.preprocessThreads;
   if (threads === 0) {
     const perWorker = input.cores / Math.max(1, input.workers);
-    threads = input.executionProvider === "cuda"
+    threads = input.executionProvider !== "cpu"
       ? Math.min(16, Math.max(1, Math.floor(perWorker) - 1))
       : Math.max(1, Math.floor(perWorker / 4));
     why.push(`${threads} preprocessing thread(s) per worker: ${input.executionProvider}, ${input.cores} cores, ${input.workers} worker(s)`);

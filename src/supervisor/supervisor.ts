@@ -19,6 +19,7 @@ import { DeadLetterMover } from "./dead-letters.ts";
 import { startFrontDoor } from "./front-door.ts";
 import { chooseLayout } from "./layout.ts";
 import { modelDefaults, sizeDecodePool } from "./model-defaults.ts";
+import { probeVulkanAdapter } from "../model/adapter.ts";
 import { WorkerPool } from "./pool.ts";
 import { provision } from "./provision.ts";
 import { StaleRequestSweeper, settledUpTo } from "./stale-requests.ts";
@@ -92,10 +93,16 @@ export class Supervisor {
     const chosen = await modelDefaults(config, availableParallelism(), layout.workers);
     sizeDecodePool(process.env, chosen.preprocessThreads);
     const workerConfig: Config = Object.freeze({ ...config, intraOpThreads: layout.intraOpThreads, maxBatch: chosen.maxBatch, preprocessThreads: chosen.preprocessThreads });
-    logger.info({ node: process.version, typescript: process.features.typescript, config: redactConfig(config), layout, chosen: chosen.why }, "starting");
+    // webgpu: name the adapter the provider will run on (a software one, lavapipe, is worth a warning).
+    const accelerator = config.executionProvider === "webgpu" ? { provider: "webgpu", ...(await probeVulkanAdapter()) } : { provider: config.executionProvider };
+    logger.info({ node: process.version, typescript: process.features.typescript, config: redactConfig(config), layout, chosen: chosen.why, accelerator }, "starting");
+    if ("adapter" in accelerator && accelerator.adapter.software) {
+      logger.warn({ adapter: accelerator.adapter.description }, "webgpu runs on a software Vulkan device (lavapipe): correct, not accelerated");
+    }
     let sup: Supervisor | undefined;
     const pool = new WorkerPool(workerConfig, layout.workers, logger, () => sup?.metrics.restarts.inc(), () => sup?.refreshWorkerGauges());
     sup = new Supervisor(config, logger, nc, broker, pool);
+    sup.accelerator = accelerator;
     sup.metrics.workersDesired.set(layout.workers);
     await sup.run();
     return sup;
@@ -197,6 +204,9 @@ export class Supervisor {
     return { ready: reasons.length === 0, reasons };
   }
 
+  /** The execution provider and, for webgpu, the Vulkan adapter it runs on (adapter.ts); set once at start. */
+  accelerator: Record<string, unknown> = {};
+
   async status(): Promise<Record<string, unknown>> {
     const workers = this.pool.view();
     return {
@@ -207,6 +217,7 @@ export class Supervisor {
       readiness: this.readiness(),
       nats: { connected: this.natsUp, server: this.nc.getServer(), embedded: this.broker !== undefined },
       model: workers.find((w) => w.model)?.model ?? null,
+      accelerator: this.accelerator,
       workers,
       consumers: Object.fromEntries(LANES.map((l) => [consumerName(l), this.lanes.get(l) ?? null])),
       config: redactConfig(this.config),

@@ -8,7 +8,7 @@ import { loadConfig, SETTINGS, type Config } from "../../src/config/index.ts";
 
 type Eq<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const typeChecks = {
-  choices: true satisfies Eq<Config["executionProvider"], "cpu" | "cuda">,
+  choices: true satisfies Eq<Config["executionProvider"], "cpu" | "webgpu" | "cuda">,
   int: true satisfies Eq<Config["workers"], number>,
   csv: true satisfies Eq<Config["natsUrl"], readonly string[]>,
   bool: true satisfies Eq<Config["embedded"], boolean>,
