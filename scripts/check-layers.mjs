@@ -15,7 +15,7 @@ const LAYERS = {
   log: { uses: [] },
   metrics: { uses: [] },
   config: { uses: ["protocol"] },
-  ipc: { uses: ["config", "protocol"] }, // supervisor ⇄ worker process messages
+  ipc: { uses: ["config", "protocol"], lazy: ["model"] }, // supervisor ⇄ worker process messages (model: types only)
   nats: { uses: ["config", "protocol", "errors"] }, // connection from config, verdict/dead-letter publisher
   broker: { uses: ["protocol"] }, // the embedded nats-server
   model: { uses: ["protocol", "config", "log", "errors"] },

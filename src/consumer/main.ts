@@ -64,7 +64,7 @@ async function run(config: Config, workerId: number, logger: Logger): Promise<vo
     }
   });
   await consumer.start();
-  send({ kind: "ready", model: model.info });
+  send({ kind: "ready", model: model.info, ...(model.placement ? { placement: model.placement } : {}) });
   logger.info({ capacity: consumer.capacity }, "consuming");
 }
 

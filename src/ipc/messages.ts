@@ -2,6 +2,7 @@
 import type { MetricObjectWithValues, MetricValue } from "prom-client";
 import type { Config } from "../config/index.ts";
 import type { ModelInfo } from "../protocol/verdict.ts";
+import type { Placement } from "../model/session-protocol.ts";
 
 export type ToWorker =
   | { kind: "init"; workerId: number; config: Config }
@@ -11,7 +12,8 @@ export type ToWorker =
 export type WorkerMetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
 
 export type FromWorker =
-  | { kind: "ready"; model: ModelInfo }
+  /** placement: where a GPU provider put the graph's nodes (absent on the CPU provider). */
+  | { kind: "ready"; model: ModelInfo; placement?: Placement }
   | { kind: "metrics"; id: number; metrics: WorkerMetricsSnapshot; held: number; state: string }
   | { kind: "drained"; leftover: number }
   /** permanent: a start-up failure a restart cannot heal (e.g. the execution provider is not installed). */

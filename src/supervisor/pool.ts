@@ -9,6 +9,7 @@ import type { Logger } from "../log/logger.ts";
 import type { ModelInfo } from "../protocol/verdict.ts";
 import { restartDelayMs, STABLE_AFTER_MS } from "./backoff.ts";
 import type { FromWorker, ToWorker, WorkerMetricsSnapshot } from "../ipc/messages.ts";
+import type { Placement } from "../model/index.ts";
 import { judgeSilence, silenceCheckEveryMs } from "./silence.ts";
 
 const WORKER_ENTRY = fileURLToPath(new URL("../consumer/main.ts", import.meta.url));
@@ -31,6 +32,8 @@ export interface WorkerView {
   /** False while the worker has not heartbeated for longer than OFA_WORKER_SILENCE_MS. */
   readonly responsive: boolean;
   readonly silentForMs: number;
+  /** Where a GPU provider put the model's nodes (how many fell back to the CPU); absent on the CPU provider. */
+  readonly placement?: Placement;
 }
 
 interface WorkerSlot {
@@ -47,6 +50,7 @@ interface WorkerSlot {
   /** When the worker last said anything over IPC (heartbeats included); undefined until it first does. */
   lastHeardAtMs: number | undefined;
   silent: boolean;
+  placement?: Placement;
 }
 
 export class WorkerPool {
@@ -131,7 +135,7 @@ export class WorkerPool {
       if (!candidate.ok) return candidate;
       model = candidate.model;
       const old = slot.child;
-      Object.assign(slot, { child: candidate.child, state: "ready", model, held: 0, startedAtMs: Date.now(), consecutiveCrashes: 0, failure: undefined, lastHeardAtMs: Date.now(), silent: false });
+      Object.assign(slot, { child: candidate.child, state: "ready", model, held: 0, startedAtMs: Date.now(), consecutiveCrashes: 0, failure: undefined, lastHeardAtMs: Date.now(), silent: false, placement: candidate.placement });
       candidate.child.on("message", (m: FromWorker) => this.onMessage(slot, m));
       candidate.child.on("exit", (code, signal) => this.onExit(slot, candidate.child, code, signal));
       if (old) await this.retire(old);
@@ -141,11 +145,11 @@ export class WorkerPool {
     return { ok: true, model: model! };
   }
 
-  private startCandidate(id: number, config: Config): Promise<{ ok: true; child: ChildProcess; model: ModelInfo } | { ok: false; reason: string }> {
+  private startCandidate(id: number, config: Config): Promise<{ ok: true; child: ChildProcess; model: ModelInfo; placement?: Placement } | { ok: false; reason: string }> {
     const child = this.forkWorker(id, config);
     return new Promise((resolve) => {
       const onMessage = (m: FromWorker) => {
-        if (m.kind === "ready") (child.off("exit", onExit), child.off("message", onMessage), resolve({ ok: true, child, model: m.model }));
+        if (m.kind === "ready") (child.off("exit", onExit), child.off("message", onMessage), resolve({ ok: true, child, model: m.model, placement: m.placement }));
         if (m.kind === "fatal") reason = m.message;
       };
       let reason = "the new worker exited before it was ready";
@@ -176,6 +180,7 @@ export class WorkerPool {
     if (m.kind === "ready") {
       slot.state = this.draining ? "draining" : "ready";
       slot.model = m.model;
+      slot.placement = m.placement;
       this.onChange();
     } else if (m.kind === "metrics") {
       slot.held = m.held;
@@ -274,6 +279,7 @@ export class WorkerPool {
       ...(s.failure === undefined ? {} : { failure: s.failure }),
       responsive: !s.silent,
       silentForMs: s.lastHeardAtMs === undefined ? 0 : Math.max(0, Date.now() - s.lastHeardAtMs),
+      ...(s.placement ? { placement: s.placement } : {}),
     }));
   }
 }
