@@ -1,7 +1,7 @@
 /**
  * Stacks prepared requests into one onnxruntime feed: images into [B,3,S,S], prompts right-padded with the pad id
  * into [B,T], decoder prompts into [B,L] ([bos] for prompt type "none", the prompt minus its EOS for "prev_output").
- * Right padding never changes a real token's position (ofa-ve.md §4), so a padded batch equals per-item runs.
+ * Right padding never changes a real token's position (docs/ofa-ve.md §4), so a padded batch equals per-item runs.
  */
 import type { Manifest } from "./manifest.ts";
 

@@ -1,6 +1,6 @@
 /**
  * Parity: verdict decoding. TS answerScores (src/model/decode.ts) vs the reference decoding
- * (softmax over the answer logits, label = argmax, score = its probability; shared/ofa-ve.md §5)
+ * (softmax over the answer logits, label = argmax, score = its probability; docs/ofa-ve.md §5)
  * on the same logits: hand-picked rows and the tiny model's real outputs for prompts with and
  * without a premise. Labels equal; probabilities within 1e-6.
  */
