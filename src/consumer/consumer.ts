@@ -22,7 +22,7 @@ import type { VerdictCache } from "./cache.ts";
 import { Capacity } from "./capacity.ts";
 import { HeldSet } from "./held.ts";
 import { ImageStore } from "./images.ts";
-import { jobFromMessage, type Job } from "./job.ts";
+import { jobFromMessage, type AdmittedJob, type Job } from "./job.ts";
 import { LanePuller } from "./puller.ts";
 import { Settler, type VerdictSink } from "./settler.ts";
 import { answeredVerdict, type Answering } from "./verdicts.ts";
@@ -178,24 +178,20 @@ export class EntailmentConsumer {
   private async admitJob(job: Job): Promise<void> {
     const { metrics, cache } = this.deps;
     this.batches.preparingStarted();
-    try {
-      const admitted = await admit(job, this.admission).finally(() => this.batches.preparingEnded());
-      if (admitted.kind === "cached") {
-        metrics.cacheHits.inc();
-        await this.answered(job, { batchSize: 1, inferenceMs: 0, cached: true });
-        return;
-      }
-      if (cache) metrics.cacheMisses.inc();
-      metrics.preprocess.observe(job.preprocessMs / 1000);
-      this.batches.push(job);
-    } catch (error) {
-      await this.settler.settle(job, { kind: "failed", error });
+    const admission = await admit(job, this.admission).finally(() => this.batches.preparingEnded());
+    if (admission.kind === "rejected") return this.settler.settle(admission.job, { kind: "failed", error: admission.error });
+    if (admission.kind === "cached") {
+      metrics.cacheHits.inc();
+      return this.answered(admission.job, { batchSize: 1, inferenceMs: 0, cached: true });
     }
+    if (cache) metrics.cacheMisses.inc();
+    metrics.preprocess.observe(admission.job.preprocessMs / 1000);
+    this.batches.push(admission.job);
   }
 
-  private answered(job: Job, answering: Answering): Promise<void> {
+  private answered(job: AdmittedJob, answering: Answering): Promise<void> {
     const verdict = answeredVerdict(job, answering, { model: this.deps.model.info, worker: this.deps.settings.workerName, nowMs: this.clock.now() });
-    return this.settler.settle(job, { kind: "answered" }, verdict);
+    return this.settler.settle(job, { kind: "answered", verdict });
   }
 
   /** Stops pulling and waits up to graceMs for held requests. Resolves with how many were left to redelivery. */
