@@ -56,3 +56,11 @@ export async function connectNats(config: Config, name: string): Promise<NatsCon
     throw new OfaError(ErrorCode.INTERNAL, `cannot connect to NATS at ${config.natsUrl.map((u) => withoutUserinfo(u)).join(",")}: ${reason}${hint}`, { cause: err });
   }
 }
+
+/** Follows a connection until it closes: `onChange(false)` on each disconnect, `onChange(true)` on each reconnect. */
+export async function watchConnection(nc: Pick<NatsConnection, "status">, onChange: (up: boolean) => void): Promise<void> {
+  for await (const s of nc.status()) {
+    if (s.type === "disconnect") onChange(false);
+    else if (s.type === "reconnect") onChange(true);
+  }
+}

@@ -9,7 +9,8 @@ import type { Logger } from "../log/logger.ts";
 import type { ModelInfo } from "../protocol/verdict.ts";
 import { restartDelayMs, STABLE_AFTER_MS } from "./backoff.ts";
 import type { FromWorker, ToWorker, WorkerMetricsSnapshot } from "../ipc/messages.ts";
-import { judgeSilence, silenceCheckEveryMs } from "./silence.ts";
+import { heartbeatEveryMs } from "../runtime/bounds.ts";
+import { judgeSilence } from "./silence.ts";
 
 const WORKER_ENTRY = fileURLToPath(new URL("../consumer/main.ts", import.meta.url));
 const METRICS_TIMEOUT_MS = 2_000;
@@ -81,7 +82,7 @@ export class WorkerPool {
       this.slots.push(slot);
       this.spawn(slot);
     }
-    this.silenceTimer = setInterval(() => this.checkSilence(), silenceCheckEveryMs(this.config.workerSilenceMs));
+    this.silenceTimer = setInterval(() => this.checkSilence(), heartbeatEveryMs(this.config.workerSilenceMs)); // looks as often as workers beat
     this.silenceTimer.unref();
   }
 

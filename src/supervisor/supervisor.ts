@@ -11,7 +11,7 @@ import { AggregatorRegistry, Registry } from "prom-client";
 import { buildAdmin, type AdminSource } from "../admin/server.ts";
 import { EmbeddedBroker, hostPort, isListening } from "../broker/embedded.ts";
 import { redactConfig, type Config } from "../config/index.ts";
-import { connectNats } from "../nats/connect.ts";
+import { connectNats, watchConnection } from "../nats/connect.ts";
 import type { Logger } from "../log/logger.ts";
 import { collectProcessMetrics, createSupervisorMetrics, type SupervisorMetrics } from "../metrics/definitions.ts";
 import { LANES, STREAMS, asyncApiDocument, consumerName, type Lane } from "../protocol/index.ts";
@@ -102,7 +102,11 @@ export class Supervisor {
   }
 
   private async run(): Promise<void> {
-    void this.watchNats();
+    this.metrics.natsConnected.set(1);
+    void watchConnection(this.nc, (up) => {
+      this.natsUp = up;
+      this.metrics.natsConnected.set(up ? 1 : 0);
+    });
     this.mover = new DeadLetterMover(this.nc, this.logger, (code) => this.metrics.deadLetters.inc({ code }), this.config.replySubjects);
     await this.mover.start().catch((err: unknown) => this.logger.error({ err }, "dead-letter mover not started"));
     const jsm = await jetstreamManager(this.nc);
@@ -119,15 +123,6 @@ export class Supervisor {
     }
     this.adminAddress = await this.admin.listen({ host, port });
     this.logger.info({ admin: this.adminAddress }, "admin listening");
-  }
-
-  private async watchNats(): Promise<void> {
-    this.metrics.natsConnected.set(1);
-    for await (const s of this.nc.status()) {
-      if (s.type === "disconnect") this.natsUp = false;
-      if (s.type === "reconnect") this.natsUp = true;
-      this.metrics.natsConnected.set(this.natsUp ? 1 : 0);
-    }
   }
 
   private async pollConsumers(jsm: JetStreamManager): Promise<void> {
