@@ -51,7 +51,10 @@ export class Supervisor {
   readonly startedAt = new Date();
   adminAddress = "";
 
+  /** As started (a reload without a model directory returns to its modelDir). */
   readonly config: Config;
+  /** What serves now, shown by /status: the start-up config with the model directory of the last rollout. */
+  private serving: Config;
   private readonly logger: Logger;
   private readonly nc: NatsConnection;
   private readonly broker: EmbeddedBroker | undefined;
@@ -64,6 +67,7 @@ export class Supervisor {
     pool: WorkerPool,
   ) {
     this.config = config;
+    this.serving = config;
     this.logger = logger;
     this.nc = nc;
     this.broker = broker;
@@ -204,7 +208,7 @@ export class Supervisor {
       model: workers.find((w) => w.model)?.model ?? null,
       workers,
       consumers: Object.fromEntries(LANES.map((l) => [consumerName(l), this.lanes.get(l) ?? null])),
-      config: redactConfig(this.config),
+      config: redactConfig(this.serving),
     };
   }
 
@@ -218,7 +222,10 @@ export class Supervisor {
     this.rolling = this.pool.rollout(modelDir);
     try {
       const result = await this.rolling;
-      if (result.ok) this.logger.info({ model: result.model }, "model rollout done");
+      if (result.ok) {
+        this.serving = Object.freeze({ ...this.serving, modelDir });
+        this.logger.info({ model: result.model }, "model rollout done");
+      }
       else this.logger.error({ modelDir, reason: result.reason }, "model rollout refused; the previous model keeps serving");
       return result;
     } finally {
@@ -266,6 +273,6 @@ async function startBrokerIfNeeded(config: Config, logger: Logger): Promise<Embe
   const { host, port } = hostPort(first);
   if (await isListening(host, port)) return undefined;
   const broker = await EmbeddedBroker.start(first, config.dataDir);
-  logger.info({ url: first, pid: broker.pid, config: broker.configPath }, "no NATS server answered: started an embedded nats-server");
+  logger.info({ url: first, brokerPid: broker.pid, config: broker.configPath }, "no NATS server answered: started an embedded nats-server");
   return broker;
 }
