@@ -1,5 +1,5 @@
 /**
- * The batch loop: prepared requests wait in the ready queue (batcher.ts decides when and what), one inference runs at
+ * The batch loop: prepared requests wait in the ready queue (batch-policy.ts decides when and what), one inference runs at
  * a time, and each request leaves the loop exactly once — answered when its last row is answered, failed when its
  * deadline passed while it waited (no inference spent on it) or when the inference that took its rows failed.
  * The model (`infer`) and the clock are injected, so the loop runs in unit tests without a model or real time.
@@ -8,7 +8,7 @@ import type { Logger } from "../log/logger.ts";
 import type { WorkerMetrics } from "../metrics/definitions.ts";
 import type { RowGroup, RowsResult } from "../model/index.ts";
 import { ErrorCode, OfaError, type VerdictError } from "../protocol/index.ts";
-import { batchDueInMs, ReadyQueue } from "./batcher.ts";
+import { batchDueInMs, ReadyQueue } from "./batch-policy.ts";
 import { pastDeadline, type AdmittedJob, type Job } from "./job.ts";
 import type { Answering } from "./verdicts.ts";
 import { nextRows, recordRun, rowsLeft } from "./work.ts";

@@ -1,7 +1,7 @@
 /**
  * One worker process's consumer: pull (both lanes) → hold and heartbeat → admit → batch → infer → publish → settle.
  * It wires the parts together: capacity.ts (how much each lane may hold), admission.ts, batch-loop.ts (when and what
- * the model runs), verdicts.ts, settler.ts (publish, then ack / term / nak). Every collaborator comes in through
+ * the model runs), verdicts.ts, settle-apply.ts (publish, then ack / term / nak). Every collaborator comes in through
  * ConsumerDeps, so unit tests run it with fakes; natsConsumerDeps() gives a worker the real ones.
  * Lifecycle: starting → ready → draining → closed. `drain()` stops pulling, lets held requests finish within the
  * grace period, and is idempotent. Requests still held when the grace runs out are handed back (nak): JetStream
@@ -24,7 +24,7 @@ import { HeldSet } from "./held.ts";
 import { ImageStore } from "./images.ts";
 import { jobFromMessage, type AdmittedJob, type Job } from "./job.ts";
 import { LanePuller } from "./puller.ts";
-import { Settler, type VerdictSink } from "./settler.ts";
+import { Settler, type VerdictSink } from "./settle-apply.ts";
 import { answeredVerdict, type Answering } from "./verdicts.ts";
 
 export type ConsumerState = "starting" | "ready" | "draining" | "closed";

@@ -5,7 +5,7 @@
  */
 import { ErrorCode, OfaError } from "../protocol/errors.ts";
 import type { ModelInfo } from "../protocol/verdict.ts";
-import { answerScores, type AnswerScores } from "./decode.ts";
+import { answerScores, type AnswerScores } from "./answer-scores.ts";
 import { loadManifest, type Manifest, type Precision } from "./manifest.ts";
 import { preprocessImage, type ImageLimits } from "./preprocess.ts";
 import { PillowResizer } from "./resizer.ts";
@@ -15,7 +15,7 @@ import { assembleRows, type ImageEmbeds, type RowGroup } from "./rows.ts";
 import { ModelSession } from "./session.ts";
 import { loadTokenizer, type PromptTokenizer } from "./tokenizer.ts";
 
-export type { AnswerScores } from "./decode.ts";
+export type { AnswerScores } from "./answer-scores.ts";
 export type { Manifest } from "./manifest.ts";
 export type { GroupImage, ImageEmbeds, RowGroup } from "./rows.ts";
 export { loadManifest } from "./manifest.ts";

@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { assembleRows, type RowGroup } from "../../src/model/rows.ts";
-import { answerScores } from "../../src/model/decode.ts";
+import { answerScores } from "../../src/model/answer-scores.ts";
 import { loadManifest } from "../../src/model/manifest.ts";
 import { preprocessImage } from "../../src/model/preprocess.ts";
 import { buildPrompt } from "../../src/model/prompt.ts";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import sharp from "sharp";
 import { loadManifest } from "../../src/model/manifest.ts";
 import { buildPrompt, preCaption } from "../../src/model/prompt.ts";
-import { answerScores } from "../../src/model/decode.ts";
+import { answerScores } from "../../src/model/answer-scores.ts";
 import { preprocessImage, sniffFormat } from "../../src/model/preprocess.ts";
 import { assembleRows } from "../../src/model/rows.ts";
 import { ErrorCode, VerdictError } from "../../src/protocol/index.ts";

@@ -1,7 +1,7 @@
 /** Policy lists, the pure parts: envelope checks naming the faulty hypothesis, row batching, the list verdict. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ReadyQueue } from "../../src/consumer/batcher.ts";
+import { ReadyQueue } from "../../src/consumer/batch-policy.ts";
 import { VerdictCache } from "../../src/consumer/cache.ts";
 import { listVerdict, newWork, recordRun, rowsLeft } from "../../src/consumer/work.ts";
 import { assembleRows, expandRows } from "../../src/model/rows.ts";

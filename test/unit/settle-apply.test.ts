@@ -1,8 +1,8 @@
-/** The settlement executor (src/consumer/settler.ts) with a fake publisher and fake messages: publish, then exactly one ack / term / nak. */
+/** The settlement executor (src/consumer/settle-apply.ts) with a fake publisher and fake messages: publish, then exactly one ack / term / nak. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { jobFromMessage, type Job } from "../../src/consumer/job.ts";
-import { Settler } from "../../src/consumer/settler.ts";
+import { Settler } from "../../src/consumer/settle-apply.ts";
 import { answeredVerdict } from "../../src/consumer/verdicts.ts";
 import { ErrorCode, OfaError, VerdictError } from "../../src/protocol/index.ts";
 import { FakePublisher, answeredJob, fakeMsg, newMetrics, silentLogger, type FakeMsg } from "./consumer-fakes.ts";
