@@ -18,7 +18,6 @@ import { loadTokenizer, type PromptTokenizer } from "./tokenizer.ts";
 export type { AnswerScores } from "./answer-scores.ts";
 export type { Manifest } from "./manifest.ts";
 export type { GroupImage, ImageEmbeds, RowGroup } from "./rows.ts";
-export { loadManifest } from "./manifest.ts";
 
 export interface ModelOptions {
   readonly modelDir: string;

@@ -18,7 +18,7 @@ import type { PillowResizer } from "./resizer.ts";
 sharp.concurrency(1);
 
 /** Accepted formats. Anything else (GIF, TIFF, AVIF, HEIF, SVG, BMP…) is refused before libvips sees it. */
-export const ACCEPTED_FORMATS = ["jpeg", "png", "webp"] as const;
+const ACCEPTED_FORMATS = ["jpeg", "png", "webp"] as const;
 export type ImageFormat = (typeof ACCEPTED_FORMATS)[number];
 
 export interface ImageLimits {

@@ -14,7 +14,7 @@ import { withoutUserinfo, type Config } from "../config/index.ts";
 import { ErrorCode, OfaError } from "../protocol/errors.ts";
 import { isRefusedClientCertificate } from "../errors/classify-nats.ts";
 
-export function connectionOptions(config: Config, name: string): ConnectionOptions {
+function connectionOptions(config: Config, name: string): ConnectionOptions {
   const opts: ConnectionOptions = {
     servers: [...config.natsUrl],
     name,

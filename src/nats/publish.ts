@@ -124,7 +124,7 @@ export class VerdictPublisher {
 }
 
 /** NATS-micro error headers (Nats-Service-Error / -Code) plus our stable code on error verdicts; empty on ok ones. */
-export function verdictHeaders(verdict: AnyVerdict): MsgHdrs {
+function verdictHeaders(verdict: AnyVerdict): MsgHdrs {
   const h = natsHeaders();
   if (verdict.ok) return h;
   const status = isErrorCode(verdict.error.code) ? ERROR_SPECS[verdict.error.code].status : 500;

@@ -16,7 +16,7 @@ import { newWork } from "../../src/consumer/work.ts";
 
 export const silentLogger = createLogger("silent");
 export const newMetrics = () => createWorkerMetrics(new Registry());
-export const YES: AnswerScores = { label: "yes", scores: { yes: 0.9, no: 0.05, maybe: 0.05 } };
+const YES: AnswerScores = { label: "yes", scores: { yes: 0.9, no: 0.05, maybe: 0.05 } };
 
 let seq = 0;
 
