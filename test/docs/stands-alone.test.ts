@@ -5,15 +5,29 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 const root = new URL("../../", import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), "utf8");
 
-/** Text files git tracks (binary files and model weights are skipped by extension). */
+const BINARY = /\.(onnx|wasm|jpg|jpeg|png|webp|gif|bin|gz|xz|tgz)$/i;
+
+/** Text files git tracks (binary files and model weights are skipped by extension); without git, the work tree. */
 function trackedTextFiles(): string[] {
-  const out = execFileSync("git", ["ls-files", "-z"], { cwd: root, encoding: "utf8" });
-  return out.split("\0").filter((f) => f && !/\.(onnx|wasm|jpg|jpeg|png|webp|gif|bin|gz|xz|tgz)$/i.test(f));
+  try {
+    const out = execFileSync("git", ["ls-files", "-z"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    return out.split("\0").filter((f) => f && !BINARY.test(f));
+  } catch {
+    return walk("").filter((f) => !BINARY.test(f)); // a copy without .git (a tarball, a device machine)
+  }
+}
+
+function walk(dir: string): string[] {
+  return readdirSync(new URL(dir || ".", root), { withFileTypes: true }).flatMap((e) => {
+    if (e.name === "node_modules" || e.name.startsWith(".")) return [];
+    const path = dir ? `${dir}/${e.name}` : e.name;
+    return e.isDirectory() ? walk(path) : [path];
+  });
 }
 
 // Spelled in pieces so that this file does not match itself.
