@@ -104,9 +104,10 @@ export async function scoresOf(modelDir: string, precision: Precision, samples: 
     const out: Answered[] = [];
     for (let i = 0; i < samples.length; i += batch) {
       const chunk = samples.slice(i, i + batch);
-      const prepared = await Promise.all(chunk.map((s) => model.prepare(s.image, s.text, s.premise)));
-      const result = await model.infer(prepared);
-      result.answers.forEach((a, row) => out.push({ ...a, logits: Array.from(result.logits.subarray(row * result.columns, (row + 1) * result.columns)) }));
+      // The serving path: each sample is a group of one row (its own image), as a worker runs single requests.
+      const groups = await Promise.all(chunk.map(async (s) => ({ image: { pixels: await model.prepareImage(s.image) }, rows: [model.tokenize(s.text, s.premise)] })));
+      const result = await model.inferRows(groups);
+      result.answers.forEach(([a], row) => out.push({ ...a!, logits: Array.from(result.logits.subarray(row * result.columns, (row + 1) * result.columns)) }));
     }
     return out;
   } finally {

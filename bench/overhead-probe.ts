@@ -2,7 +2,7 @@
  * (d) What a verdict costs outside onnxruntime, measured in isolation, as its own process:
  * - "bus": the real consumer (src/consumer/consumer.ts: pull, hold + heartbeat, parse and validate the envelope,
  *   batch, publish the verdict to the reply subject and the verdict stream, ack, log, metrics) over a real
- *   nats-server, with a stub model whose prepare() hands back a ready tensor and whose infer() only assembles the
+ *   nats-server, with a stub model whose prepareImage() hands back a ready tensor and whose inferRows() only assembles the
  *   batch feed. Everything this process burns is bus + protocol + batching work.
  * - "prepare": the model's preprocessing (decode, resize with the chosen resizer, normalise, tokenise) with as many
  *   requests in flight as a worker holds, without a session. Everything this process burns is preprocessing.
@@ -13,7 +13,6 @@ import { connect } from "@nats-io/transport-node";
 import { loadConfig } from "../src/config/index.ts";
 import { createLogger } from "../src/log/logger.ts";
 import { collectProcessMetrics, createWorkerMetrics } from "../src/metrics/definitions.ts";
-import type { PreparedInput } from "../src/model/batch.ts";
 import { assembleRows, type RowGroup } from "../src/model/rows.ts";
 import type { AnswerScores, Model } from "../src/model/index.ts";
 import { loadManifest, type Manifest } from "../src/model/manifest.ts";
@@ -59,7 +58,7 @@ function cpuNow(): number {
 }
 
 /** Stands in for Model: no sharp, no onnxruntime; keeps the main-thread batch assembly the real inferRows() does. */
-function stubModel(manifest: Manifest, prepared: PreparedInput, onAnswered: (n: number) => void): Model {
+function stubModel(manifest: Manifest, prepared: { readonly pixels: Float32Array; readonly inputIds: number[] }, onAnswered: (n: number) => void): Model {
   const answer: AnswerScores = { label: "yes", scores: { yes: 0.9, no: 0.05, maybe: 0.05 } };
   const stub = {
     info: { name: manifest.name, version: manifest.version, meaningful: manifest.meaningful },
@@ -122,7 +121,7 @@ async function prepare(spec: Extract<ProbeSpec, { mode: "prepare" }>, progress: 
   const dir = await loadManifest(spec.modelDir);
   const tokenizer = await loadTokenizer(dir.dir, dir.manifest);
   const jpegs = await benchJpegs();
-  // What Model.prepare() does, without opening a session (the OFA-large one would cost 6 GB and a 16 s smoke run).
+  // What Model.prepareImage() and tokenize() do, without opening a session (the OFA-large one would cost 6 GB and a 16 s smoke run).
   const pillow = spec.resize === "pillow" ? new PillowResizer() : undefined;
   const one = async (i: number) => {
     await preprocessImage(jpegs[i % jpegs.length]!, dir.manifest.image, LIMITS, pillow);

@@ -4,7 +4,7 @@
  * the ratio b/a then isolates what the service adds. Runs as its own process (see children.ts).
  */
 import ort from "onnxruntime-node";
-import { assembleBatch, type PreparedInput } from "../src/model/batch.ts";
+import { assembleRows, type RowGroup } from "../src/model/rows.ts";
 import { loadManifest, type Manifest, type Precision } from "../src/model/manifest.ts";
 import { preprocessImage } from "../src/model/preprocess.ts";
 import { buildPrompt } from "../src/model/prompt.ts";
@@ -55,24 +55,26 @@ export interface RawResult {
 
 export type RawProgress = RawPoint;
 
-async function prepareItems(manifest: Manifest, dir: string, count: number): Promise<PreparedInput[]> {
+/** Single requests: one group (its own image) of one row each. */
+async function prepareItems(manifest: Manifest, dir: string, count: number): Promise<RowGroup[]> {
   const tokenizer = await loadTokenizer(dir, manifest);
   const jpegs = await benchJpegs();
-  const items: PreparedInput[] = [];
+  const items: RowGroup[] = [];
   for (let i = 0; i < count; i++) {
     const pixels = await preprocessImage(jpegs[i % jpegs.length]!, manifest.image, { maxImagePixels: 40_000_000 });
-    items.push({ pixels, inputIds: tokenizer.encodePrompt(buildPrompt(manifest, TEXTS[i % TEXTS.length]!)) });
+    items.push({ image: { pixels }, rows: [tokenizer.encodePrompt(buildPrompt(manifest, TEXTS[i % TEXTS.length]!))] });
   }
   return items;
 }
 
-function feedFor(items: readonly PreparedInput[], manifest: Manifest): Record<string, ort.Tensor> {
-  const f = assembleBatch(items, manifest);
+/** The one-graph feed; with one image per row the row feed's images are the [B,3,S,S] batch. */
+function feedFor(items: readonly RowGroup[], manifest: Manifest): Record<string, ort.Tensor> {
+  const f = assembleRows(items, manifest);
   const names = manifest.inputs;
   return {
-    [names.inputIds]: new ort.Tensor("int64", f.inputIds, [f.batch, f.textLength]),
-    [names.patchImages]: new ort.Tensor("float32", f.images, [f.batch, 3, f.imageSize, f.imageSize]),
-    [names.decoderInputIds]: new ort.Tensor("int64", f.decoderIds, [f.batch, f.decoderLength]),
+    [names.inputIds]: new ort.Tensor("int64", f.inputIds, [f.rows, f.textLength]),
+    [names.patchImages]: new ort.Tensor("float32", f.images, [f.rows, 3, f.imageSize, f.imageSize]),
+    [names.decoderInputIds]: new ort.Tensor("int64", f.decoderIds, [f.rows, f.decoderLength]),
   };
 }
 

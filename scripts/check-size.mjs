@@ -1,4 +1,4 @@
-// The size rule of shared/STYLE.md: no source file over 400 lines (the anchors' hub files grew to 1–3k and are their hardest parts to read).
+// The size rule (README, Development): no source file over 400 lines; the hub files of comparable projects grew to 1–3k lines and are their hardest parts to read.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 

@@ -40,7 +40,7 @@ if [ "$force" = 0 ] && [ -f "$out/manifest.json" ]; then
   exit 0
 fi
 mkdir -p "$out"
-# OpenBLAS ignores torch.set_num_threads; cap it explicitly (stack-probe.md §5).
+# OpenBLAS ignores torch.set_num_threads; cap it explicitly (docs/platform-notes.md §5).
 OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-2}" "$py" "$here/models/export/export.py" \
   --config large --seed 0 --out "$out" "${extra[@]}"
 echo "$out"

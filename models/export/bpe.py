@@ -1,7 +1,7 @@
 """Reference GPT-2/BART byte-level BPE (encoder and a small trainer), standard library only.
 
 This is the parity tests' "reference tokenizer": the public GPT-2 algorithm as used by HF's slow
-`BartTokenizer` (= ModelScope `OFATokenizer`, shared/ofa-ve.md §3) — added tokens split out first,
+`BartTokenizer` (= ModelScope `OFATokenizer`, docs/ofa-ve.md §3) — added tokens split out first,
 then the GPT-2 pre-tokenisation pattern, bytes mapped to printable code points, merges applied by
 rank. Python's `re` has no \\p{L}/\\p{N}, so the pattern
   's|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+

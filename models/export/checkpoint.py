@@ -1,7 +1,7 @@
 """Load an official OFA checkpoint into OfaModel strictly, failing with every missing/unexpected key.
 
 Accepted: a ModelScope/HF `pytorch_model.bin` (keys with or without a `model.` prefix) or an
-official fairseq `.pt` (state dict under ['model'], renamed per shared/ofa-ve.md §7). The derived
+official fairseq `.pt` (state dict under ['model'], renamed per docs/ofa-ve.md §7). The derived
 position buffers may be absent (they are rebuilt from the config); if present they must be what the
 reference code builds, since the graph's lookup tables are rebuilt from them.
 """

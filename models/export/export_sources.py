@@ -1,6 +1,6 @@
 """What export.py exports: a random-weight preset (tiny/large) or the official checkpoint (real).
 
-For `real`, every setting the ModelScope pipeline reads from configuration.json (shared/ofa-ve.md §9,
+For `real`, every setting the ModelScope pipeline reads from configuration.json (docs/ofa-ve.md §9,
 §11) is taken from the file: prompt_type, max_src_length, patch_image_size, the mean/std switch, a
 prompt template override and the answer2label file whose key order fixes the answer columns.
 """

@@ -1,4 +1,4 @@
-"""Reference image preprocessing (shared/ofa-ve.md §2): RGB, PIL bicubic to SxS (aspect not kept),
+"""Reference image preprocessing (docs/ofa-ve.md §2): RGB, PIL bicubic to SxS (aspect not kept),
 /255, (x - mean) / std, CHW float32 — what torchvision's Resize+ToTensor+Normalize does on a PIL image.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Architecture settings for the OFA visual-entailment graph: presets and HF config.json reading.
 
-Field names follow the HF/ModelScope `OFAConfig` (shared/ofa-ve.md §6, §9) so a checkpoint's
+Field names follow the HF/ModelScope `OFAConfig` (docs/ofa-ve.md §6, §9) so a checkpoint's
 config.json maps onto them one to one. `resnet_width` and `image_size` are ours: the first lets the
 tiny preset shrink the ResNet (OFA fixes it at 64), the second fixes the traced image size.
 """
@@ -20,7 +20,7 @@ RESNET_LAYERS = {
 
 @dataclass
 class OfaConfig:
-    """One OFA encoder-decoder; the defaults are OFA-Large as used for SNLI-VE (ofa-ve.md §6)."""
+    """One OFA encoder-decoder; the defaults are OFA-Large as used for SNLI-VE (docs/ofa-ve.md §6)."""
 
     vocab_size: int = 59457
     d_model: int = 1024

@@ -1,6 +1,6 @@
 """OFA transformer pieces: NormFormer attention and the encoder/decoder layers (inference only).
 
-Behaviour follows ModelScope `modeling_ofa.py` (shared/ofa-ve.md §6): queries scaled by
+Behaviour follows ModelScope `modeling_ofa.py` (docs/ofa-ve.md §6): queries scaled by
 (head_dim * attn_scale_factor)^-0.5, an additive per-head position bias before the mask, a learned
 per-head scale `c_attn` before `out_proj`, pre-LN blocks with NormFormer's extra LayerNorms after
 each attention (`*_mid_layer_norm`) and on the FFN hidden activation (`ffn_layer_norm`), exact GELU.

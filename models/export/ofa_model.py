@@ -1,4 +1,4 @@
-"""OFA encoder and decoder for inference, with the ModelScope/HF state-dict layout (ofa-ve.md §7).
+"""OFA encoder and decoder for inference, with the ModelScope/HF state-dict layout (docs/ofa-ve.md §7).
 
 Encoder: ResNet patches (projected, type 1) followed by text tokens (type 0); no position embedding
 is added to the tokens; instead LayerNorm'd absolute position embeddings go through separate q/k

@@ -1,4 +1,4 @@
-"""OFA relative-position buckets and image position ids (shared/ofa-ve.md §4, §6).
+"""OFA relative-position buckets and image position ids (docs/ofa-ve.md §4, §6).
 
 The checkpoint stores the bucket matrices as buffers (`token_rp_bucket [1024,1024]`,
 `image_rp_bucket [1765,1765]`, `image_position_idx [1025]`), so we build them with the same rules

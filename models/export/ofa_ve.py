@@ -1,6 +1,6 @@
 """The exported visual-entailment graph: (input_ids, patch_images, decoder_input_ids) -> answer_logits.
 
-shared/ofa-ve.md §5 (closed form) and §10: one encoder pass and one decoder pass; the decoder's
+docs/ofa-ve.md §5 (closed form) and §10: one encoder pass and one decoder pass; the decoder's
 final-LN hidden state at the last non-pad position of `decoder_input_ids` is multiplied by the
 tied-embedding rows of the A answer tokens. Softmax over those A logits equals ModelScope's traverse
 scores. The A columns follow the manifest's `answers` order.

@@ -1,6 +1,6 @@
 """Trace OfaVisualEntailment to ONNX (opset 17) with dynamic batch, source and decoder lengths.
 
-shared/ofa-ve.md §10 and stack-probe.md §5: export with gradients enabled (no_grad makes torch 1.13
+docs/ofa-ve.md §10 and docs/platform-notes.md §5: export with gradients enabled (no_grad makes torch 1.13
 take non-exportable fused paths), from eval mode, and trace with a right-padded batch of two rows of
 unequal lengths so the padding path is what gets recorded.
 """

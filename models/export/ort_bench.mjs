@@ -42,7 +42,7 @@ if (check) {
   console.log(`max |ort - torch| ${worst.toExponential(2)}`);
 }
 
-// One request: a 14-token prompt (the size of ofa-ve.md's example), decoder [bos] or prompt minus EOS.
+// One request: a 14-token prompt (the size of the example in docs/ofa-ve.md §3), decoder [bos] or prompt minus EOS.
 const size = manifest.image.size;
 const ids = Array.from({ length: 14 }, (_, i) => (i === 0 ? 0 : i === 13 ? 2 : 4 + i));
 const dec = manifest.prompt.type === "none" ? [0] : ids.slice(0, -1);

@@ -115,7 +115,7 @@ def synthetic_images(size: int, mean: Sequence[float], std: Sequence[float], cou
 
 
 def folder_images(folder: str, size: int, mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
-    """The reference preprocessing of every JPEG/PNG/WebP in `folder` (shared/ofa-ve.md §2)."""
+    """The reference preprocessing of every JPEG/PNG/WebP in `folder` (docs/ofa-ve.md §2)."""
     from PIL import Image, ImageOps
     names = sorted(f for f in os.listdir(folder) if f.lower().endswith((".jpg", ".jpeg", ".png", ".webp")))
     if not names:

@@ -1,6 +1,6 @@
 """Reference text side of OFA visual entailment: pre_caption, prompt building, truncation, ids.
 
-Rules from shared/ofa-ve.md §3 (ModelScope preprocessors/ofa/base.py + visual_entailment.py),
+Rules from docs/ofa-ve.md §3 (ModelScope preprocessors/ofa/base.py + visual_entailment.py),
 re-implemented: the hypothesis/premise are cleaned, put into the prompt template, the whole prompt is
 byte-level-BPE encoded without specials, cut to the first `max_source_tokens` ids, then wrapped as
 [bos] + ids + [eos]. Templates here use the manifest's named slots {hypothesis}/{premise}.

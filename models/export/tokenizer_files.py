@@ -1,7 +1,7 @@
 """Tokenizer assets: the tiny built-in BPE, the real BART vocab, and tokenizer.json writing.
 
-Id layout follows BART/OFA (shared/ofa-ve.md §3): <s>=0 <pad>=1 </s>=2 <unk>=3, BPE tokens, <mask>,
-then the added <code_i> and <bin_i> tokens. tokenizer.json uses the layout stack-probe.md §4 verified
+Id layout follows BART/OFA (docs/ofa-ve.md §3): <s>=0 <pad>=1 </s>=2 <unk>=3, BPE tokens, <mask>,
+then the added <code_i> and <bin_i> tokens. tokenizer.json uses the layout docs/platform-notes.md §4 verified
 with @huggingface/tokenizers 0.2.0 (ByteLevel pre-tokenizer without prefix space, BPE model,
 RobertaProcessing, ByteLevel decoder).
 """

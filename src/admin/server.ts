@@ -14,7 +14,7 @@ import { timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "../log/logger.ts";
 
-export interface Readiness {
+interface Readiness {
   readonly ready: boolean;
   readonly reasons: readonly string[];
 }

@@ -3,7 +3,7 @@
  * `load.ts` reads env and flags through this table only; docs/config.md is checked against it by a test.
  * Units are in the names (…Ms, …Bytes, …Pixels).
  */
-export type SettingType = "string" | "int" | "bool" | "csv";
+type SettingType = "string" | "int" | "bool" | "csv";
 
 export interface Setting {
   readonly key: string;

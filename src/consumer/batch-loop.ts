@@ -1,5 +1,5 @@
 /**
- * The batch loop: prepared requests wait in the ready queue (batcher.ts decides when and what), one inference runs at
+ * The batch loop: prepared requests wait in the ready queue (batch-policy.ts decides when and what), one inference runs at
  * a time, and each request leaves the loop exactly once — answered when its last row is answered, failed when its
  * deadline passed while it waited (no inference spent on it) or when the inference that took its rows failed.
  * The model (`infer`) and the clock are injected, so the loop runs in unit tests without a model or real time.
@@ -7,10 +7,9 @@
 import type { Logger } from "../log/logger.ts";
 import type { WorkerMetrics } from "../metrics/definitions.ts";
 import type { RowGroup, RowsResult } from "../model/index.ts";
-import { ErrorCode, OfaError, VerdictError } from "../protocol/index.ts";
-import { isExpired } from "./admission.ts";
-import { batchDueInMs, ReadyQueue } from "./batcher.ts";
-import type { Job } from "./job.ts";
+import { ErrorCode, OfaError, type VerdictError } from "../protocol/index.ts";
+import { batchDueInMs, ReadyQueue } from "./batch-policy.ts";
+import { pastDeadline, type AdmittedJob, type Job } from "./job.ts";
 import type { Answering } from "./verdicts.ts";
 import { nextRows, recordRun, rowsLeft } from "./work.ts";
 
@@ -37,15 +36,24 @@ export interface BatchLoopDeps {
   readonly maxBatch: number;
   readonly maxBatchDelayMs: number;
   /** Every row of the request is answered. */
-  readonly answered: (job: Job, answering: Answering) => Promise<void>;
+  readonly answered: (job: AdmittedJob, answering: Answering) => Promise<void>;
   readonly failed: (job: Job, error: unknown) => Promise<void>;
   readonly metrics: Pick<WorkerMetrics, "inference" | "batchSize" | "batchWait">;
   readonly logger: Logger;
 }
 
+/** A prepared request in the ready queue, and since when it waits. */
+interface Waiting {
+  readonly job: AdmittedJob;
+  readonly lane: AdmittedJob["lane"];
+  readonly readyAtMs: number;
+}
+
+const rowsOf = (w: Waiting) => rowsLeft(w.job.work);
+
 export class BatchLoop {
   private readonly deps: BatchLoopDeps;
-  private readonly ready = new ReadyQueue<Job>();
+  private readonly ready = new ReadyQueue<Waiting>();
   private inferring = false;
   /** Requests admitted and still being decoded/tokenised. */
   private preparing = 0;
@@ -72,9 +80,8 @@ export class BatchLoop {
   }
 
   /** A prepared request joins the queue. */
-  push(job: Job): void {
-    job.readyAtMs = this.deps.clock.now();
-    this.ready.push(job);
+  push(job: AdmittedJob): void {
+    this.ready.push({ job, lane: job.lane, readyAtMs: this.deps.clock.now() });
     this.schedule();
   }
 
@@ -88,7 +95,7 @@ export class BatchLoop {
     const { clock, maxBatch, maxBatchDelayMs } = this.deps;
     clock.clearTimeout(this.timer);
     const due = batchDueInMs({
-      readyRows: this.ready.rowCount((j) => rowsLeft(j.work!)),
+      readyRows: this.ready.rowCount(rowsOf),
       oldestReadyAtMs: this.ready.oldestReadyAtMs(),
       maxBatch,
       maxDelayMs: maxBatchDelayMs,
@@ -111,22 +118,26 @@ export class BatchLoop {
   private async runBatch(): Promise<void> {
     const { clock, metrics } = this.deps;
     const now = clock.now();
-    for (const job of this.ready.extract((j) => isExpired(j, now))) {
-      void this.deps.failed(job, new VerdictError(ErrorCode.DEADLINE_EXCEEDED, "deadline passed while waiting for a batch"));
-    }
-    const slices = this.ready.takeRows(this.deps.maxBatch, (j) => rowsLeft(j.work!));
+    const late: { job: AdmittedJob; error: VerdictError }[] = [];
+    this.ready.extract(({ job }) => {
+      const error = pastDeadline(job, now);
+      if (error) late.push({ job, error });
+      return error !== undefined;
+    });
+    for (const { job, error } of late) void this.deps.failed(job, error);
+    const slices = this.ready.takeRows(this.deps.maxBatch, rowsOf);
     if (slices.length === 0) return;
     const rows = slices.reduce((n, s) => n + s.rows, 0);
     const startedAt = clock.now();
     let result: Awaited<ReturnType<Infer>>;
     try {
-      result = await this.deps.infer(slices.map(({ item, rows: n }) => ({ image: item.work!.image, rows: nextRows(item.work!, n) })));
+      result = await this.deps.infer(slices.map(({ item: { job }, rows: n }) => ({ image: job.work.image, rows: nextRows(job.work, n) })));
     } catch (err) {
       this.deps.logger.error({ err, batchSize: rows }, "inference failed");
       const error = err instanceof OfaError ? err : new OfaError(ErrorCode.MODEL_RUN, `inference failed: ${(err as Error).message}`, { cause: err });
       const failed = new Set(slices.map((s) => s.item));
       this.ready.extract((j) => failed.has(j)); // a list taken in part is handed back whole
-      await Promise.all(slices.map(({ item }) => this.deps.failed(item, error)));
+      await Promise.all(slices.map(({ item }) => this.deps.failed(item.job, error)));
       return;
     }
     const { runMs } = result;
@@ -134,11 +145,11 @@ export class BatchLoop {
     this.recentRunMs = this.recentRunMs === 0 ? runMs : 0.8 * this.recentRunMs + 0.2 * runMs;
     metrics.batchSize.observe(rows);
     await Promise.all(
-      slices.map(({ item: job }, g) => {
-        const work = job.work!;
+      slices.map(({ item: { job, readyAtMs } }, g) => {
+        const work = job.work;
         recordRun(work, result.answers[g]!, result.embeds[g], runMs, rows, startedAt);
         if (rowsLeft(work) > 0) return undefined; // the rest of the list runs in the next batch
-        const batchWaitMs = work.firstRunAtMs! - job.readyAtMs;
+        const batchWaitMs = (work.firstRunAtMs ?? startedAt) - readyAtMs;
         metrics.batchWait.observe(Math.max(0, batchWaitMs) / 1000);
         return this.deps.answered(job, { batchSize: work.lastRunRows, inferenceMs: work.inferenceMs, cached: false, batchWaitMs });
       }),

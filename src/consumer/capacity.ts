@@ -20,6 +20,8 @@ export class Capacity {
   private readonly held: HeldSet;
   private readonly reserved: Record<Lane, number> = { interactive: 0, bulk: 0 };
   private bulk = 0;
+  /** The held request of each message: a later state of a request (admitted, …) is a new object with the same msg. */
+  private readonly byMsg = new Map<Job["msg"], Job>();
 
   constructor(options: { readonly maxBatch: number; readonly held: HeldSet }) {
     this.maxBatch = options.maxBatch;
@@ -38,14 +40,17 @@ export class Capacity {
 
   /** A received request is held (and heartbeated) until release(). */
   hold(job: Job): void {
+    this.byMsg.set(job.msg, job);
     this.held.add(job);
     if (job.lane === "bulk") this.bulk += 1;
     this.changed.notify();
   }
 
   /** The request is settled (or handed back): its room is free. A second release of the same job does nothing. */
-  release(job: Job): void {
-    if (!this.held.delete(job)) return;
+  release(job: Pick<Job, "msg" | "lane">): void {
+    const held = this.byMsg.get(job.msg);
+    if (!held || !this.held.delete(held)) return;
+    this.byMsg.delete(job.msg);
     if (job.lane === "bulk") this.bulk -= 1;
     this.changed.notify();
   }

@@ -1,7 +1,7 @@
 /**
  * One worker process's consumer: pull (both lanes) → hold and heartbeat → admit → batch → infer → publish → settle.
  * It wires the parts together: capacity.ts (how much each lane may hold), admission.ts, batch-loop.ts (when and what
- * the model runs), verdicts.ts, settler.ts (publish, then ack / term / nak). Every collaborator comes in through
+ * the model runs), verdicts.ts, settle-apply.ts (publish, then ack / term / nak). Every collaborator comes in through
  * ConsumerDeps, so unit tests run it with fakes; natsConsumerDeps() gives a worker the real ones.
  * Lifecycle: starting → ready → draining → closed. `drain()` stops pulling, lets held requests finish within the
  * grace period, and is idempotent. Requests still held when the grace runs out are handed back (nak): JetStream
@@ -22,9 +22,9 @@ import type { VerdictCache } from "./cache.ts";
 import { Capacity } from "./capacity.ts";
 import { HeldSet } from "./held.ts";
 import { ImageStore } from "./images.ts";
-import { jobFromMessage, type Job } from "./job.ts";
+import { jobFromMessage, type AdmittedJob, type Job } from "./job.ts";
 import { LanePuller } from "./puller.ts";
-import { Settler, type VerdictSink } from "./settler.ts";
+import { Settler, type VerdictSink } from "./settle-apply.ts";
 import { answeredVerdict, type Answering } from "./verdicts.ts";
 
 export type ConsumerState = "starting" | "ready" | "draining" | "closed";
@@ -56,7 +56,7 @@ export function consumerSettings(config: Config, workerId: number): ConsumerSett
 }
 
 /** What the consumer needs of the model. */
-export type ConsumerModel = Pick<Model, "info" | "prepareImage" | "tokenize" | "inferRows">;
+type ConsumerModel = Pick<Model, "info" | "prepareImage" | "tokenize" | "inferRows">;
 
 export interface ConsumerDeps {
   readonly model: ConsumerModel;
@@ -178,24 +178,20 @@ export class EntailmentConsumer {
   private async admitJob(job: Job): Promise<void> {
     const { metrics, cache } = this.deps;
     this.batches.preparingStarted();
-    try {
-      const admitted = await admit(job, this.admission).finally(() => this.batches.preparingEnded());
-      if (admitted.kind === "cached") {
-        metrics.cacheHits.inc();
-        await this.answered(job, { batchSize: 1, inferenceMs: 0, cached: true });
-        return;
-      }
-      if (cache) metrics.cacheMisses.inc();
-      metrics.preprocess.observe(job.preprocessMs / 1000);
-      this.batches.push(job);
-    } catch (error) {
-      await this.settler.settle(job, { kind: "failed", error });
+    const admission = await admit(job, this.admission).finally(() => this.batches.preparingEnded());
+    if (admission.kind === "rejected") return this.settler.settle(admission.job, { kind: "failed", error: admission.error });
+    if (admission.kind === "cached") {
+      metrics.cacheHits.inc();
+      return this.answered(admission.job, { batchSize: 1, inferenceMs: 0, cached: true });
     }
+    if (cache) metrics.cacheMisses.inc();
+    metrics.preprocess.observe(admission.job.preprocessMs / 1000);
+    this.batches.push(admission.job);
   }
 
-  private answered(job: Job, answering: Answering): Promise<void> {
+  private answered(job: AdmittedJob, answering: Answering): Promise<void> {
     const verdict = answeredVerdict(job, answering, { model: this.deps.model.info, worker: this.deps.settings.workerName, nowMs: this.clock.now() });
-    return this.settler.settle(job, { kind: "answered" }, verdict);
+    return this.settler.settle(job, { kind: "answered", verdict });
   }
 
   /** Stops pulling and waits up to graceMs for held requests. Resolves with how many were left to redelivery. */

@@ -1,17 +1,22 @@
-/** One request as a worker holds it: the JetStream message plus what the worker learnt about it. */
+/**
+ * A request's states as a worker holds it, each a type: a received `Job` (the JetStream message and what its
+ * headers say), an `AdmittedJob` (the envelope read, the id and deadline final, its work prepared), and — in the
+ * batch loop's queue — a waiting entry that adds when it became ready. Each state is a new object; the message
+ * (`msg`) is the request's identity, and capacity.ts releases a request by it.
+ */
 import type { JsMsg } from "@nats-io/jetstream";
-import { Header, payloadHash, trustedHeaders, type ImageRef, type Lane, type VerdictError } from "../protocol/index.ts";
+import { ErrorCode, Header, VerdictError, payloadHash, trustedHeaders, type ImageRef, type Lane } from "../protocol/index.ts";
 import type { RequestWork } from "./work.ts";
 
 export interface Job {
   readonly msg: JsMsg;
   readonly lane: Lane;
-  /** Nats-Msg-Id, else the envelope's id, else `seq-<stream sequence>` (set once the body is parsed). An id that
-   *  breaks the id rule is never used: the request is answered as `seq-<stream sequence>` with OFA_ERR_REQUEST_ID. */
-  id: string;
+  /** Nats-Msg-Id, else the envelope's id (once admission read it), else `seq-<stream sequence>`. An id that breaks
+   *  the id rule is never used: the request is answered as `seq-<stream sequence>` with OFA_ERR_REQUEST_ID. */
+  readonly id: string;
   /** Only a reply subject that passed the allow-list; undefined otherwise (nothing is published to it). */
   readonly replyTo: string | undefined;
-  deadlineMs: number | undefined;
+  readonly deadlineMs: number | undefined;
   readonly deliveries: number;
   readonly publishedAtMs: number;
   readonly receivedAtMs: number;
@@ -19,12 +24,14 @@ export interface Job {
   readonly payloadHash: string;
   /** What is wrong with the request's headers; admission fails with it before reading the body. */
   readonly rejection: VerdictError | undefined;
-  preprocessMs: number;
-  readyAtMs: number;
-  /** The rows still to run (set at admission). */
-  work: RequestWork | undefined;
-  imageRef: ImageRef | undefined;
-  cacheKey: string | undefined;
+  /** The out-of-band image, once admission accepted the reference: deleted when the request is answered for good. */
+  readonly imageRef: ImageRef | undefined;
+}
+
+/** Admission is done: the work exists (rows to run, or every answer from the cache). */
+export interface AdmittedJob extends Job {
+  readonly work: RequestWork;
+  readonly preprocessMs: number;
 }
 
 export function jobFromMessage(msg: JsMsg, lane: Lane, nowMs: number, replySubjects: readonly string[]): Job {
@@ -40,14 +47,19 @@ export function jobFromMessage(msg: JsMsg, lane: Lane, nowMs: number, replySubje
     receivedAtMs: nowMs,
     payloadHash: payloadHash(msg.data),
     rejection: problems[0],
-    preprocessMs: 0,
-    readyAtMs: 0,
-    work: undefined,
     imageRef: undefined,
-    cacheKey: undefined,
   };
 }
 
 export function hasExplicitId(job: Job): boolean {
   return Boolean(job.msg.headers?.get(Header.MsgId));
+}
+
+/** OFA_ERR_DEADLINE_EXCEEDED once the request's deadline has passed at `nowMs`; undefined before (or without one). */
+export function pastDeadline(job: Pick<Job, "deadlineMs">, nowMs: number): VerdictError | undefined {
+  if (job.deadlineMs === undefined || nowMs <= job.deadlineMs) return undefined;
+  return new VerdictError(
+    ErrorCode.DEADLINE_EXCEEDED,
+    `deadline ${new Date(job.deadlineMs).toISOString()} passed ${nowMs - job.deadlineMs} ms before the request could be served`,
+  );
 }

@@ -14,8 +14,9 @@ import type { ToWorker } from "../ipc/messages.ts";
 import { CLOSE_STEP_MS, WORKER_EXIT_MARGIN_MS } from "../runtime/bounds.ts";
 import { within } from "../runtime/within.ts";
 import { VerdictCache } from "./cache.ts";
-import { connectNats } from "../nats/connect.ts";
-import { heartbeatEveryMs, sendToSupervisor as send, startHeartbeats, watchParent } from "./parent-watch.ts";
+import { connectNats, watchConnection } from "../nats/connect.ts";
+import { heartbeatEveryMs } from "../runtime/bounds.ts";
+import { sendToSupervisor as send, startHeartbeats, watchParent } from "./parent-watch.ts";
 import { EntailmentConsumer, consumerSettings, natsConsumerDeps } from "./consumer.ts";
 
 /** Set once the worker consumes; before that a stop has nothing to hand back and exits at once. */
@@ -27,7 +28,10 @@ async function run(config: Config, workerId: number, logger: Logger): Promise<vo
   collectProcessMetrics(registry);
   const nc = await connectNats(config, `ofa-entail-worker-${workerId}`);
   metrics.natsConnected.set(1);
-  void watchConnection(nc.status(), (up) => metrics.natsConnected.set(up ? 1 : 0), logger);
+  void watchConnection(nc, (up) => {
+    metrics.natsConnected.set(up ? 1 : 0);
+    logger.warn({ nats: up ? "reconnect" : "disconnect" }, "NATS connection changed");
+  });
   const model = await Model.open({
     modelDir: config.modelDir,
     executionProvider: config.executionProvider,
@@ -49,7 +53,6 @@ async function run(config: Config, workerId: number, logger: Logger): Promise<vo
       logger.info({ leftover }, "drained");
       await within(nc.drain(), CLOSE_STEP_MS); // flushes acks and publishes before closing
       await within(model.close(), CLOSE_STEP_MS);
-      send({ kind: "drained", leftover });
       exitAfterFlush(logger, 0);
     })());
   process.on("message", (m: ToWorker) => {
@@ -59,7 +62,7 @@ async function run(config: Config, workerId: number, logger: Logger): Promise<vo
       metrics.preprocessQueue.set(depths.preprocessing);
       metrics.batchQueue.set(depths.batching);
       void registry.getMetricsAsJSON().then((snapshot) =>
-        send({ kind: "metrics", id: m.id, metrics: snapshot as never, held: consumer.heldCount, state: consumer.state }),
+        send({ kind: "metrics", id: m.id, metrics: snapshot as never, held: consumer.heldCount }),
       );
     }
   });
@@ -72,14 +75,6 @@ async function run(config: Config, workerId: number, logger: Logger): Promise<vo
 function stop(graceMs: number, logger: Logger): void {
   if (drainWorker) void drainWorker(graceMs);
   else exitAfterFlush(logger, 0);
-}
-
-async function watchConnection(status: AsyncIterable<{ type: string }>, set: (up: boolean) => void, logger: Logger): Promise<void> {
-  for await (const s of status) {
-    if (s.type === "disconnect") set(false);
-    if (s.type === "reconnect") set(true);
-    if (s.type === "disconnect" || s.type === "reconnect") logger.warn({ nats: s.type }, "NATS connection changed");
-  }
 }
 
 process.once("message", (m: ToWorker) => {

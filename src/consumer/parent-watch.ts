@@ -38,8 +38,3 @@ export function startHeartbeats(everyMs: number): () => void {
   timer.unref();
   return () => clearInterval(timer);
 }
-
-/** How often a worker heartbeats, given the silence after which the supervisor reports it. */
-export function heartbeatEveryMs(silenceMs: number): number {
-  return Math.max(100, Math.min(1_000, Math.floor(silenceMs / 4)));
-}

@@ -7,16 +7,18 @@
  * once, with a dead letter. Nothing is retried forever and nothing is dropped silently.
  */
 import { ErrorCode, OfaError, type ErrorCode as Code } from "../protocol/errors.ts";
+import type { ListVerdict, OkVerdict } from "../protocol/verdict.ts";
 import type { Published } from "../nats/publish.ts";
 
-export type Outcome =
-  | { readonly kind: "answered" }
-  | { readonly kind: "failed"; readonly error: unknown };
+/** How processing ended: answered (with the verdict to publish), or failed. */
+export type Answered = { readonly kind: "answered"; readonly verdict: OkVerdict | ListVerdict };
+export type Failed = { readonly kind: "failed"; readonly error: unknown };
+export type Outcome = Answered | Failed;
 
-export type Settlement =
-  | { readonly kind: "ack" }
-  | { readonly kind: "term"; readonly code: Code; readonly message: string; readonly deadLetter: boolean }
-  | { readonly kind: "nak"; readonly delayMs: number };
+export type Ack = { readonly kind: "ack" };
+export type Term = { readonly kind: "term"; readonly code: Code; readonly message: string; readonly deadLetter: boolean };
+export type Nak = { readonly kind: "nak"; readonly delayMs: number };
+export type Settlement = Ack | Term | Nak;
 
 /** How publishing the verdict went: a new verdict, the id's earlier verdict (same payload), or a conflict. */
 export type { Published };
@@ -34,6 +36,10 @@ const TRANSIENT_NAMES = new Set([
 ]);
 const TRANSIENT_SYSTEM_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN"]);
 
+/** Only an answered request is acked (so an ack always has a verdict to publish); a failed one is termed or nak'ed. */
+export function decideSettlement(outcome: Answered, deliveries: number, policy: RetryPolicy): Ack;
+export function decideSettlement(outcome: Failed, deliveries: number, policy: RetryPolicy): Term | Nak;
+export function decideSettlement(outcome: Outcome, deliveries: number, policy: RetryPolicy): Settlement;
 export function decideSettlement(outcome: Outcome, deliveries: number, policy: RetryPolicy): Settlement {
   if (outcome.kind === "answered") return { kind: "ack" };
   const { error } = outcome;
@@ -60,12 +66,10 @@ export function decideSettlement(outcome: Outcome, deliveries: number, policy: R
  * mistake, final and dead-lettered; when the id's earlier verdict (same payload) stood in for this one, the request
  * settles as it would have, without a second dead letter.
  */
-export type Term = Extract<Settlement, { kind: "term" }>;
-
 export function settleAfterPublish<S extends Settlement>(decision: S, published: Published): S | Term {
   if (published === "new") return decision;
   // Already answered (and dead-lettered if it had to be) when the id was first seen: nothing new to record.
-  if (published === "existing") return decision.kind === "term" ? { ...(decision as Term), deadLetter: false } : decision;
+  if (published === "existing") return decision.kind === "term" ? { ...decision, deadLetter: false } : decision;
   return { kind: "term", code: ErrorCode.ID_CONFLICT, message: "this id already has a verdict for a different payload", deadLetter: true };
 }
 

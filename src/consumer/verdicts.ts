@@ -1,7 +1,7 @@
 /** The ok verdict of an answered request, from what the worker measured while serving it. Pure. */
 import type { AnswerScores } from "../model/index.ts";
 import type { ListVerdict, ModelInfo, OkVerdict } from "../protocol/index.ts";
-import type { Job } from "./job.ts";
+import type { AdmittedJob } from "./job.ts";
 import { listVerdict } from "./work.ts";
 
 /** How the request was answered. */
@@ -22,13 +22,13 @@ export interface Answerer {
 }
 
 /** The verdict of a fully answered request: a single one, or a list's `results`. */
-export function answeredVerdict(job: Job, answering: Answering, by: Answerer): OkVerdict | ListVerdict {
-  const work = job.work!;
+export function answeredVerdict(job: AdmittedJob, answering: Answering, by: Answerer): OkVerdict | ListVerdict {
+  const { work } = job;
   const base = okVerdict(job, work.answers[0]!, answering, by);
-  return work.hypotheses ? listVerdict(base, work) : base;
+  return work.hypotheses ? listVerdict(base, work.hypotheses, work.answers) : base;
 }
 
-export function okVerdict(job: Job, answer: AnswerScores, answering: Answering, by: Answerer): OkVerdict {
+function okVerdict(job: AdmittedJob, answer: AnswerScores, answering: Answering, by: Answerer): OkVerdict {
   return {
     v: 1,
     id: job.id,

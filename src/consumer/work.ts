@@ -71,9 +71,9 @@ export function recordRun(work: RequestWork, answers: readonly AnswerScores[], e
 }
 
 /** A list request's verdict: the single-verdict fields with `results` in place of label and scores. */
-export function listVerdict(base: OkVerdict, work: RequestWork): ListVerdict {
+export function listVerdict(base: OkVerdict, hypotheses: readonly string[], answers: RequestWork["answers"]): ListVerdict {
   const { label: _label, scores: _scores, ...rest } = base;
-  return { ...rest, results: work.hypotheses!.map((text, i) => ({ text, label: work.answers[i]!.label, scores: work.answers[i]!.scores })) };
+  return { ...rest, results: hypotheses.map((text, i) => ({ text, label: answers[i]!.label, scores: answers[i]!.scores })) };
 }
 
 /** Caches every answer the model computed (per image, text, premise and model), so a later single question hits it. */

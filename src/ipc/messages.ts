@@ -14,8 +14,7 @@ export type WorkerMetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[
 export type FromWorker =
   /** placement: where a GPU provider put the graph's nodes (absent on the CPU provider). */
   | { kind: "ready"; model: ModelInfo; placement?: Placement }
-  | { kind: "metrics"; id: number; metrics: WorkerMetricsSnapshot; held: number; state: string }
-  | { kind: "drained"; leftover: number }
+  | { kind: "metrics"; id: number; metrics: WorkerMetricsSnapshot; held: number }
   /** permanent: a start-up failure a restart cannot heal (e.g. the execution provider is not installed). */
   | { kind: "fatal"; message: string; permanent?: boolean }
   /** Sent every second or so from the worker's event loop: silence means it is frozen or wedged. */

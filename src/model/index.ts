@@ -1,11 +1,11 @@
 /**
- * The model façade: open a model directory, turn (image, text, premise) into prepared inputs, run batches, decode.
+ * The model façade: open a model directory, prepare an image and tokenise its hypotheses, run rows that share images
+ * (rows.ts: one API for single requests, policy lists and both graph forms), decode.
  * Knows nothing of NATS. Opening includes a smoke inference: a model that loads but cannot answer is refused.
  */
 import { ErrorCode, OfaError } from "../protocol/errors.ts";
 import type { ModelInfo } from "../protocol/verdict.ts";
-import type { PreparedInput } from "./batch.ts";
-import { answerScores, type AnswerScores } from "./decode.ts";
+import { answerScores, type AnswerScores } from "./answer-scores.ts";
 import { loadManifest, type Manifest, type Precision } from "./manifest.ts";
 import { preprocessImage, type ImageLimits } from "./preprocess.ts";
 import { PillowResizer } from "./resizer.ts";
@@ -16,12 +16,10 @@ import { ModelSession } from "./session.ts";
 import type { Placement } from "./session-protocol.ts";
 import { loadTokenizer, type PromptTokenizer } from "./tokenizer.ts";
 
-export type { PreparedInput } from "./batch.ts";
-export type { AnswerScores } from "./decode.ts";
+export type { AnswerScores } from "./answer-scores.ts";
 export type { Manifest } from "./manifest.ts";
 export type { Placement } from "./session-protocol.ts";
 export type { GroupImage, ImageEmbeds, RowGroup } from "./rows.ts";
-export { loadManifest } from "./manifest.ts";
 
 export interface ModelOptions {
   readonly modelDir: string;
@@ -33,14 +31,6 @@ export interface ModelOptions {
   readonly resize: "pillow" | "sharp";
   /** Threads of the resize + normalise pool (pillow only); default 1. */
   readonly preprocessThreads?: number;
-}
-
-export interface BatchResult {
-  readonly answers: readonly AnswerScores[];
-  readonly runMs: number;
-  /** The raw answer logits, one row of `columns` per item in manifest `answers` order (bench/agreement.ts compares them). */
-  readonly logits: Float32Array;
-  readonly columns: number;
 }
 
 /**
@@ -116,12 +106,6 @@ export class Model {
     return model;
   }
 
-  /** Decode + resize + normalise the image and tokenise the prompt. Throws VerdictError on bad input. */
-  async prepare(image: Uint8Array, text: string, premise?: string): Promise<PreparedInput> {
-    const pixels = await preprocessImage(image, this.manifest.image, this.limits, this.pillow);
-    return { pixels, inputIds: this.tokenizer.encodePrompt(buildPrompt(this.manifest, text, premise)) };
-  }
-
   /** Decode + resize + normalise an image once, for any number of hypotheses about it. Throws VerdictError on bad input. */
   prepareImage(image: Uint8Array): Promise<Float32Array> {
     return preprocessImage(image, this.manifest.image, this.limits, this.pillow);
@@ -130,12 +114,6 @@ export class Model {
   /** The prompt token ids of one hypothesis (and optional premise). */
   tokenize(text: string, premise?: string): number[] {
     return this.tokenizer.encodePrompt(buildPrompt(this.manifest, text, premise));
-  }
-
-  /** One batch of single requests (each its own image). */
-  async infer(items: readonly PreparedInput[]): Promise<BatchResult> {
-    const result = await this.inferRows(items.map((item) => ({ image: { pixels: item.pixels }, rows: [item.inputIds] })));
-    return { answers: result.answers.map((a) => a[0]!), runMs: result.runMs, logits: result.logits, columns: result.columns };
   }
 
   /** One run for rows that share images: each new image is encoded once (split form), whatever its row count. */
@@ -154,18 +132,13 @@ export class Model {
     return { answers, embeds, runMs: result.runMs, logits, columns };
   }
 
-  /** True when the model directory has the split form (each image is encoded once per request). */
-  get split(): boolean {
-    return this.manifest.split !== undefined;
-  }
-
   /** Runs a grey image through the whole path; refuses a model whose answers are not finite. */
   private async smokeTest(): Promise<void> {
     const size = this.manifest.image.size;
     const pixels = new Float32Array(3 * size * size);
     const inputIds = this.tokenizer.encodePrompt(buildPrompt(this.manifest, "there is a dog."));
-    const { answers } = await this.infer([{ pixels, inputIds }]);
-    const scores = Object.values(answers[0]!.scores);
+    const { answers } = await this.inferRows([{ image: { pixels }, rows: [inputIds] }]);
+    const scores = Object.values(answers[0]![0]!.scores);
     if (!scores.every(Number.isFinite)) {
       throw new OfaError(ErrorCode.MODEL_RUN, `model ${this.info.name} failed its smoke inference (non-finite scores)`);
     }

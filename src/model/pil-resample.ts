@@ -1,5 +1,5 @@
 /**
- * Pillow's 8-bit bicubic resample (Pillow src/libImaging/Resample.c, as described in shared/ofa-ve.md §2) over
+ * Pillow's 8-bit bicubic resample (Pillow src/libImaging/Resample.c, as described in docs/ofa-ve.md §2) over
  * typed arrays, the default resize of src/model/preprocess.ts (OFA_RESIZE=pillow), because it reproduces the
  * reference exactly: separable, horizontal pass then vertical, each pass rounding to uint8; per output index
  * center = (i + 0.5) * scale, support = 2 * max(scale, 1), Keys cubic a = -0.5 evaluated at (x − center + 0.5) / filterscale

@@ -1,6 +1,6 @@
 /**
  * The only sharp importer. Image bytes → normalised Float32 CHW at the manifest's size.
- * Reference (shared/ofa-ve.md §2): EXIF-transpose, RGB, resize to size×size bicubic ignoring aspect ratio, /255,
+ * Reference (docs/ofa-ve.md §2): EXIF-transpose, RGB, resize to size×size bicubic ignoring aspect ratio, /255,
  * (x − mean) / std. Two resizers: "pillow" (default) decodes with sharp and resizes with a port of Pillow's bicubic,
  * bit-exact with the reference, resized and normalised in the preprocessing pool (resizer.ts); "sharp" resizes inside libvips (cubic, shrink-on-load off),
  * several times faster but up to ~1.2 normalised units off Pillow at awkward scales (test/parity/preprocess.test.ts).
@@ -18,7 +18,7 @@ import type { PillowResizer } from "./resizer.ts";
 sharp.concurrency(1);
 
 /** Accepted formats. Anything else (GIF, TIFF, AVIF, HEIF, SVG, BMP…) is refused before libvips sees it. */
-export const ACCEPTED_FORMATS = ["jpeg", "png", "webp"] as const;
+const ACCEPTED_FORMATS = ["jpeg", "png", "webp"] as const;
 export type ImageFormat = (typeof ACCEPTED_FORMATS)[number];
 
 export interface ImageLimits {

@@ -1,5 +1,5 @@
 /**
- * OFA's caption cleaning and the visual-entailment prompt (shared/ofa-ve.md §3; ModelScope
+ * OFA's caption cleaning and the visual-entailment prompt (docs/ofa-ve.md §3; ModelScope
  * preprocessors/ofa/base.py `pre_caption` and visual_entailment.py). Pure string functions.
  */
 import type { Manifest } from "./manifest.ts";

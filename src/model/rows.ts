@@ -3,7 +3,8 @@
  * image encoder has run) and the prompt rows asked about it. A policy list of N hypotheses is one group of N rows;
  * a single request is a group of one. The feed carries each image once; the session thread encodes the new ones
  * once (split form) or repeats their pixels per row (one-graph form), so both forms take the same feed.
- * Prompts are right-padded as in batch.ts (right padding never moves a real token).
+ * Prompts are right-padded with the pad id; decoder prompts are [bos] for prompt type "none", the prompt minus its EOS
+ * for "prev_output". Right padding never moves a real token (docs/ofa-ve.md §4), so a padded batch equals per-row runs.
  */
 import type { Manifest } from "./manifest.ts";
 

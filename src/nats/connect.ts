@@ -14,7 +14,7 @@ import { withoutUserinfo, type Config } from "../config/index.ts";
 import { ErrorCode, OfaError } from "../protocol/errors.ts";
 import { isRefusedClientCertificate } from "../errors/classify-nats.ts";
 
-export function connectionOptions(config: Config, name: string): ConnectionOptions {
+function connectionOptions(config: Config, name: string): ConnectionOptions {
   const opts: ConnectionOptions = {
     servers: [...config.natsUrl],
     name,
@@ -54,5 +54,13 @@ export async function connectNats(config: Config, name: string): Promise<NatsCon
       ? " (if the server verifies client certificates, check OFA_NATS_TLS_CERT / OFA_NATS_TLS_KEY and that its CA signed them)"
       : "";
     throw new OfaError(ErrorCode.INTERNAL, `cannot connect to NATS at ${config.natsUrl.map((u) => withoutUserinfo(u)).join(",")}: ${reason}${hint}`, { cause: err });
+  }
+}
+
+/** Follows a connection until it closes: `onChange(false)` on each disconnect, `onChange(true)` on each reconnect. */
+export async function watchConnection(nc: Pick<NatsConnection, "status">, onChange: (up: boolean) => void): Promise<void> {
+  for await (const s of nc.status()) {
+    if (s.type === "disconnect") onChange(false);
+    else if (s.type === "reconnect") onChange(true);
   }
 }

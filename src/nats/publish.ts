@@ -8,7 +8,7 @@
  * The reply subject was checked against the allow-list when the job was made (job.ts); only then is it set.
  */
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
-import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import { JetStreamApiCodes, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import {
   ERROR_SPECS,
   ErrorCode,
@@ -48,8 +48,6 @@ export interface AnswerTarget {
 /** What a verdict publish did: stored a new verdict, answered with the stored one, or refused a different payload. */
 export type Published = "new" | "existing" | "conflict";
 
-/** JetStream API error: "wrong last sequence" — the id's verdict subject already holds a verdict. */
-const WRONG_LAST_SEQUENCE = 10071;
 /** Room kept for the dead-letter record around the payload (JSON, headers). */
 const DEAD_LETTER_ALLOWANCE_BYTES = 64 * 1024;
 
@@ -75,7 +73,8 @@ export class VerdictPublisher {
         return "new";
       }
     } catch (err) {
-      if ((err as { code?: unknown }).code !== WRONG_LAST_SEQUENCE) throw err;
+      // "wrong last sequence": the id's verdict subject already holds a verdict
+      if ((err as { code?: unknown }).code !== JetStreamApiCodes.StreamWrongLastSequence) throw err;
     }
     // A duplicate publish (within the window) or a verdict already on the subject (after it): answer with that one.
     this.jsm ??= this.js.jetstreamManager();
@@ -125,7 +124,7 @@ export class VerdictPublisher {
 }
 
 /** NATS-micro error headers (Nats-Service-Error / -Code) plus our stable code on error verdicts; empty on ok ones. */
-export function verdictHeaders(verdict: AnyVerdict): MsgHdrs {
+function verdictHeaders(verdict: AnyVerdict): MsgHdrs {
   const h = natsHeaders();
   if (verdict.ok) return h;
   const status = isErrorCode(verdict.error.code) ? ERROR_SPECS[verdict.error.code].status : 500;

@@ -10,7 +10,8 @@ import type { ModelInfo } from "../protocol/verdict.ts";
 import { restartDelayMs, STABLE_AFTER_MS } from "./backoff.ts";
 import type { FromWorker, ToWorker, WorkerMetricsSnapshot } from "../ipc/messages.ts";
 import type { Placement } from "../model/index.ts";
-import { judgeSilence, silenceCheckEveryMs } from "./silence.ts";
+import { heartbeatEveryMs } from "../runtime/bounds.ts";
+import { judgeSilence } from "./silence.ts";
 
 const WORKER_ENTRY = fileURLToPath(new URL("../consumer/main.ts", import.meta.url));
 const METRICS_TIMEOUT_MS = 2_000;
@@ -85,7 +86,7 @@ export class WorkerPool {
       this.slots.push(slot);
       this.spawn(slot);
     }
-    this.silenceTimer = setInterval(() => this.checkSilence(), silenceCheckEveryMs(this.config.workerSilenceMs));
+    this.silenceTimer = setInterval(() => this.checkSilence(), heartbeatEveryMs(this.config.workerSilenceMs)); // looks as often as workers beat
     this.silenceTimer.unref();
   }
 
@@ -97,11 +98,11 @@ export class WorkerPool {
       const judged = judgeSilence(slot.lastHeardAtMs, Date.now(), bound);
       if (judged !== "heard" && !slot.silent) {
         slot.silent = true;
-        this.logger.warn({ worker: slot.id, pid: slot.child.pid, silentForMs: Date.now() - slot.lastHeardAtMs! }, "worker unresponsive: no heartbeat");
+        this.logger.warn({ worker: slot.id, workerPid: slot.child.pid, silentForMs: Date.now() - slot.lastHeardAtMs! }, "worker unresponsive: no heartbeat");
         this.onChange();
       }
       if (judged === "replace") {
-        this.logger.error({ worker: slot.id, pid: slot.child.pid }, "worker stayed silent; killing and replacing it (its requests will be redelivered)");
+        this.logger.error({ worker: slot.id, workerPid: slot.child.pid }, "worker stayed silent; killing and replacing it (its requests will be redelivered)");
         slot.lastHeardAtMs = undefined; // one kill per silence
         slot.child.kill("SIGKILL");
       }
@@ -113,7 +114,7 @@ export class WorkerPool {
     Object.assign(slot, { child, state: "starting", model: undefined, held: 0, startedAtMs: Date.now(), lastHeardAtMs: undefined, silent: false });
     child.on("message", (m: FromWorker) => this.onMessage(slot, m));
     child.on("exit", (code, signal) => this.onExit(slot, child, code, signal));
-    this.logger.info({ worker: slot.id, pid: child.pid }, "worker started");
+    this.logger.info({ worker: slot.id, workerPid: child.pid }, "worker started");
   }
 
   private forkWorker(id: number, config: Config): ChildProcess {
@@ -202,7 +203,7 @@ export class WorkerPool {
     slot.restarts += 1;
     this.onRestart();
     const delay = restartDelayMs(slot.consecutiveCrashes, this.config.restartBackoffMs);
-    this.logger.warn({ worker: slot.id, pid: child.pid, code, signal, restartInMs: delay }, "worker exited; restarting");
+    this.logger.warn({ worker: slot.id, workerPid: child.pid, code, signal, restartInMs: delay }, "worker exited; restarting");
     slot.restartTimer = setTimeout(() => this.spawn(slot), delay);
   }
 
@@ -250,7 +251,7 @@ export class WorkerPool {
     if (child.connected) child.send({ kind: "drain", graceMs } satisfies ToWorker);
     else child.kill("SIGTERM");
     const timer = setTimeout(() => {
-      this.logger.warn({ worker: slot.id, pid: child.pid }, "worker did not drain in time; killing it (its requests will be redelivered)");
+      this.logger.warn({ worker: slot.id, workerPid: child.pid }, "worker did not drain in time; killing it (its requests will be redelivered)");
       child.kill("SIGKILL");
     }, graceMs + forceMs);
     await exited;

@@ -4,7 +4,7 @@
  * (`ofa-entail provision --dry-run`).
  */
 import { readFileSync } from "node:fs";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type ConsumerConfig, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { Objm } from "@nats-io/obj";
@@ -12,7 +12,6 @@ import type { Config } from "../config/index.ts";
 import { CACHE_BUCKET, IMAGE_BUCKET, STREAMS } from "../protocol/index.ts";
 
 const DEFINITIONS_URL = new URL("../../infra/jetstream/definitions.json", import.meta.url);
-const MS = 1_000_000; // JetStream durations are nanoseconds
 const IMAGE_TTL_MS = 24 * 3600 * 1000;
 
 type StreamDef = Partial<StreamConfig> & { name: string };
@@ -29,7 +28,7 @@ export type ProvisionSettings = Pick<Config, "ackWaitMs" | "maxDeliver" | "maxAc
 /** The definitions with the config's values applied. Backoff: ack wait × 1, 2, 4 … (max_deliver − 1 steps). */
 export function desiredDefinitions(settings: ProvisionSettings): Definitions {
   const defs = JSON.parse(readFileSync(DEFINITIONS_URL, "utf8")) as Definitions;
-  const ackWait = settings.ackWaitMs * MS;
+  const ackWait = nanos(settings.ackWaitMs); // JetStream durations are nanoseconds
   const backoff = Array.from({ length: settings.maxDeliver - 1 }, (_, i) => ackWait * 2 ** i);
   for (const s of defs.streams) {
     s.num_replicas = settings.replicas;
@@ -101,7 +100,7 @@ async function apply(jsm: JetStreamManager, defs: Definitions, change: Change): 
 }
 
 async function provisionBuckets(nc: NatsConnection, settings: ProvisionSettings): Promise<void> {
-  await new Objm(nc).create(IMAGE_BUCKET, { ttl: IMAGE_TTL_MS * MS, replicas: settings.replicas, storage: "file" } as never);
+  await new Objm(nc).create(IMAGE_BUCKET, { ttl: nanos(IMAGE_TTL_MS), replicas: settings.replicas, storage: "file" } as never);
   if (settings.cacheTtlMs > 0) {
     await new Kvm(nc).create(CACHE_BUCKET, { ttl: settings.cacheTtlMs, history: 1, replicas: settings.replicas });
   }

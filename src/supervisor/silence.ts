@@ -15,8 +15,3 @@ export function judgeSilence(lastHeardAtMs: number | undefined, nowMs: number, b
   if (quietMs > REPLACE_AFTER * boundMs) return "replace";
   return quietMs > boundMs ? "silent" : "heard";
 }
-
-/** How often the supervisor looks at its workers' silence. */
-export function silenceCheckEveryMs(boundMs: number): number {
-  return Math.max(100, Math.min(1_000, Math.floor(boundMs / 4)));
-}

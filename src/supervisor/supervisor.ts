@@ -11,7 +11,7 @@ import { AggregatorRegistry, Registry } from "prom-client";
 import { buildAdmin, type AdminSource } from "../admin/server.ts";
 import { EmbeddedBroker, hostPort, isListening } from "../broker/embedded.ts";
 import { redactConfig, type Config } from "../config/index.ts";
-import { connectNats } from "../nats/connect.ts";
+import { connectNats, watchConnection } from "../nats/connect.ts";
 import type { Logger } from "../log/logger.ts";
 import { collectProcessMetrics, createSupervisorMetrics, type SupervisorMetrics } from "../metrics/definitions.ts";
 import { LANES, STREAMS, asyncApiDocument, consumerName, type Lane } from "../protocol/index.ts";
@@ -52,7 +52,10 @@ export class Supervisor {
   readonly startedAt = new Date();
   adminAddress = "";
 
+  /** As started (a reload without a model directory returns to its modelDir). */
   readonly config: Config;
+  /** What serves now, shown by /status: the start-up config with the model directory of the last rollout. */
+  private serving: Config;
   private readonly logger: Logger;
   private readonly nc: NatsConnection;
   private readonly broker: EmbeddedBroker | undefined;
@@ -65,6 +68,7 @@ export class Supervisor {
     pool: WorkerPool,
   ) {
     this.config = config;
+    this.serving = config;
     this.logger = logger;
     this.nc = nc;
     this.broker = broker;
@@ -109,7 +113,11 @@ export class Supervisor {
   }
 
   private async run(): Promise<void> {
-    void this.watchNats();
+    this.metrics.natsConnected.set(1);
+    void watchConnection(this.nc, (up) => {
+      this.natsUp = up;
+      this.metrics.natsConnected.set(up ? 1 : 0);
+    });
     this.mover = new DeadLetterMover(this.nc, this.logger, (code) => this.metrics.deadLetters.inc({ code }), this.config.replySubjects);
     await this.mover.start().catch((err: unknown) => this.logger.error({ err }, "dead-letter mover not started"));
     const jsm = await jetstreamManager(this.nc);
@@ -126,15 +134,6 @@ export class Supervisor {
     }
     this.adminAddress = await this.admin.listen({ host, port });
     this.logger.info({ admin: this.adminAddress }, "admin listening");
-  }
-
-  private async watchNats(): Promise<void> {
-    this.metrics.natsConnected.set(1);
-    for await (const s of this.nc.status()) {
-      if (s.type === "disconnect") this.natsUp = false;
-      if (s.type === "reconnect") this.natsUp = true;
-      this.metrics.natsConnected.set(this.natsUp ? 1 : 0);
-    }
   }
 
   private async pollConsumers(jsm: JetStreamManager): Promise<void> {
@@ -220,7 +219,7 @@ export class Supervisor {
       accelerator: this.accelerator,
       workers,
       consumers: Object.fromEntries(LANES.map((l) => [consumerName(l), this.lanes.get(l) ?? null])),
-      config: redactConfig(this.config),
+      config: redactConfig(this.serving),
     };
   }
 
@@ -234,7 +233,10 @@ export class Supervisor {
     this.rolling = this.pool.rollout(modelDir);
     try {
       const result = await this.rolling;
-      if (result.ok) this.logger.info({ model: result.model }, "model rollout done");
+      if (result.ok) {
+        this.serving = Object.freeze({ ...this.serving, modelDir });
+        this.logger.info({ model: result.model }, "model rollout done");
+      }
       else this.logger.error({ modelDir, reason: result.reason }, "model rollout refused; the previous model keeps serving");
       return result;
     } finally {
@@ -282,6 +284,6 @@ async function startBrokerIfNeeded(config: Config, logger: Logger): Promise<Embe
   const { host, port } = hostPort(first);
   if (await isListening(host, port)) return undefined;
   const broker = await EmbeddedBroker.start(first, config.dataDir);
-  logger.info({ url: first, pid: broker.pid, config: broker.configPath }, "no NATS server answered: started an embedded nats-server");
+  logger.info({ url: first, brokerPid: broker.pid, config: broker.configPath }, "no NATS server answered: started an embedded nats-server");
   return broker;
 }

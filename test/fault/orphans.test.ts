@@ -62,7 +62,7 @@ test("fault - the embedded nats-server does not outlive serve killed with SIGKIL
   const service = await Service.start(`nats://127.0.0.1:${port}`, { OFA_EMBEDDED: "true", OFA_DATA_DIR: dataDir, OFA_DRAIN_GRACE_MS: String(GRACE_MS) });
   t.after(() => service.stop());
   await service.waitReady(60_000);
-  const broker = Number(service.lines.find((l) => l.msg.startsWith("no NATS server answered"))?.pid);
+  const broker = Number(service.lines.find((l) => l.msg.startsWith("no NATS server answered"))?.brokerPid);
   assert.ok(broker > 0 && isAlive(broker), "serve started an embedded nats-server");
   const workers = (await service.status()).workers.map((w) => w.pid);
   t.after(() => killIfAlive([broker, ...workers]));

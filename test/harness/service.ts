@@ -32,6 +32,8 @@ export function serveEnv(natsUrl: string, env: Record<string, string> = {}): Nod
 
 export class Service {
   readonly lines: LogLine[] = [];
+  /** Every stdout line as written (JSON.parse keeps only the last of two equal keys; these show both). */
+  readonly raw: string[] = [];
   adminUrl = "";
   private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
@@ -40,6 +42,7 @@ export class Service {
     this.child = child;
     const rl = createInterface({ input: child.stdout! });
     rl.on("line", (line) => {
+      this.raw.push(line);
       try {
         const parsed = JSON.parse(line) as LogLine;
         this.lines.push(parsed);

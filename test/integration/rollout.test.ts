@@ -42,11 +42,13 @@ test("rollout - a new model is loaded worker by worker without dropping the queu
   assert.match(((await refused.json()) as { reason: string }).reason, /.+/);
   const original = JSON.parse(await readFile(join(TINY_MODEL, "manifest.json"), "utf8")).version as string;
   assert.equal(((await service.status()).model as { version: string }).version, original, "the old model still serves");
+  assert.equal(((await service.status()).config as { modelDir: string }).modelDir, TINY_MODEL, "/status shows the config that serves");
 
   const accepted = await post(v2);
   assert.equal(accepted.status, 200);
   const status = await service.status();
   assert.ok(status.workers.every((w) => (w as unknown as { model: { version: string } }).model.version === "tiny-v2"), "every worker serves v2");
+  assert.equal((status.config as { modelDir: string }).modelDir, v2, "/status shows the model directory the rollout brought, not the start-up one");
   const after = await client.classify({ image, text: "after the rollout", timeoutMs: 20_000 });
   assert.equal(after.model.version, "tiny-v2", "verdicts name the model version that answered");
   sending = false;

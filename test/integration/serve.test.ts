@@ -34,6 +34,15 @@ describe("serve - one request travels from a caller to an onnxruntime verdict", 
     await ns?.stop();
   });
 
+  test("logs - every line of serve and its workers is one JSON object with each key once (one pid: the writer's)", () => {
+    const started = service.raw.filter((l) => l.includes('"worker started"'));
+    assert.equal(started.length, 2, "the supervisor logged both workers' start");
+    for (const line of service.raw) {
+      const keys = [...line.matchAll(/[{,]"([A-Za-z]+)":/g)].map((m) => m[1]);
+      assert.equal(keys.filter((k) => k === "pid").length, 1, line);
+    }
+  });
+
   test("round trip - classify resolves with a label in yes/no/maybe and scores that sum to 1", async () => {
     const client = new OfaClient(nc);
     const verdict = await client.classify({ image: await jpeg(), text: "Two dogs are playing in the snow.", timeoutMs: 20_000 });

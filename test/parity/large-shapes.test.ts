@@ -1,6 +1,6 @@
 /**
  * Parity: the `large` config is OFA-large. The torch module the exporter builds (no export) must have
- * 472,977,152 unique parameters (shared/ofa-ve.md §8) and exactly the 1625 state-dict entries, names and
+ * 472,977,152 unique parameters (docs/ofa-ve.md §8) and exactly the 1625 state-dict entries, names and
  * shapes of ModelScope's OFAModel at OFA-large size (models/export/fixtures/ofa_large_state_dict.json,
  * generated from modelscope/models/multi_modal/ofa/modeling_ofa.py; provenance inside the file), so the
  * official checkpoint loads strictly. Building the module takes ~5 s and ~2 GB of memory.

@@ -1,6 +1,6 @@
 /**
  * Parity: the whole TypeScript path on the tiny model — image bytes through preprocessImage (sharp),
- * texts through buildPrompt + the tokenizer, a padded batch through assembleBatch and the session
+ * texts through buildPrompt + the tokenizer, a padded batch through assembleRows and the session
  * thread (onnxruntime-node) — against PyTorch on the same random weights. The ids must equal the
  * reference's; the logits must match torch fed the TS pixels within 1e-4 (image resampling itself is
  * compared in preprocess.test.ts); the decoded labels must equal the reference decoding.
@@ -10,9 +10,8 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { assembleBatch, type PreparedInput } from "../../src/model/batch.ts";
-import { assembleRows } from "../../src/model/rows.ts";
-import { answerScores } from "../../src/model/decode.ts";
+import { assembleRows, type RowGroup } from "../../src/model/rows.ts";
+import { answerScores } from "../../src/model/answer-scores.ts";
 import { loadManifest } from "../../src/model/manifest.ts";
 import { preprocessImage } from "../../src/model/preprocess.ts";
 import { buildPrompt } from "../../src/model/prompt.ts";
@@ -39,28 +38,29 @@ test("parity - full TS pipeline (sharp, tokenizer, batch, session thread) matche
     cmd: "images", outDir: imgDir, size: manifest.image.size,
     specs: REQUESTS.map((r, i) => ({ w: r.w, h: r.h, seed: 100 + i, format: "png" })),
   });
-  const items: PreparedInput[] = [];
+  // Single requests, as a worker runs them: one group (its own image) of one row each.
+  const groups: RowGroup[] = [];
   for (const [i, r] of REQUESTS.entries()) {
     const pixels = await preprocessImage(await readFile(images[i]!.path), manifest.image, { maxImagePixels: 1e8 });
-    items.push({ pixels, inputIds: tokenizer.encodePrompt(buildPrompt(manifest, r.hypothesis, r.premise)) });
+    groups.push({ image: { pixels }, rows: [tokenizer.encodePrompt(buildPrompt(manifest, r.hypothesis, r.premise))] });
   }
   const text = await reference<{ items: { inputIds: number[] }[] }>({ cmd: "text", dir: TINY_DIR, items: REQUESTS });
-  items.forEach((item, i) => assert.deepEqual(item.inputIds, text.items[i]!.inputIds, `ids of request ${i}`));
+  groups.forEach((g, i) => assert.deepEqual(g.rows[0], text.items[i]!.inputIds, `ids of request ${i}`));
 
-  const feed = assembleBatch(items, manifest);
+  // One image per row, so the feed's images are the batch torch takes.
+  const feed = assembleRows(groups, manifest);
   const torchCase: LogitsCase = {
-    inputIds: rows(feed.inputIds, feed.batch, feed.textLength),
-    decoderInputIds: rows(feed.decoderIds, feed.batch, feed.decoderLength),
+    inputIds: rows(feed.inputIds, feed.rows, feed.textLength),
+    decoderInputIds: rows(feed.decoderIds, feed.rows, feed.decoderLength),
     patchImages: toBase64F32(feed.images),
-    imageShape: [feed.batch, 3, feed.imageSize, feed.imageSize],
+    imageShape: [feed.rows, 3, feed.imageSize, feed.imageSize],
   };
   const session = await ModelSession.open({
     onnxPath: join(dir, manifest.onnx!.fp32), executionProvider: "cpu", intraOpThreads: 2,
     inputNames: manifest.inputs, outputName: manifest.output,
   });
   t.after(() => session.close());
-  // The session takes row feeds (each image once, rows.ts); one image per row here, so it is the same batch.
-  const result = await session.run(assembleRows(items.map((i) => ({ image: { pixels: i.pixels }, rows: [i.inputIds] })), manifest));
+  const result = await session.run(feed);
   const ref = await reference<{ cases: LogitsCase[] }>({ cmd: "logits", config: "tiny", seed: 0, cases: [torchCase] });
   const want = ref.cases[0]!.logits!;
   const diff = maxAbsDiff(result.logits, want.flat());

@@ -74,14 +74,15 @@ test("parity - a policy list through Model.inferRows (image encoded once, split 
     await one.close();
     await split.close();
   });
-  assert.equal(split.split, true);
-  assert.equal(one.split, false);
+  assert.equal(split.manifest.split !== undefined, true);
+  assert.equal(one.manifest.split !== undefined, false);
   const size = split.manifest.image.size;
   const pixels = Float32Array.from({ length: 3 * size * size }, (_, i) => Math.sin(i * 0.37));
   const other = Float32Array.from({ length: 3 * size * size }, (_, i) => Math.cos(i * 0.11));
   const texts = Array.from({ length: 7 }, (_, i) => `claim number ${i} about ${"the picture ".repeat(i)}`);
   const rows = texts.map((text) => split.tokenize(text));
-  const alone = (await one.infer(rows.map((inputIds) => ({ pixels, inputIds })))).answers;
+  // Each hypothesis asked alone: a group of one row per request, as single requests are batched.
+  const alone = (await one.inferRows(rows.map((row) => ({ image: { pixels }, rows: [row] })))).answers.map((a) => a[0]!);
 
   // First run: 3 rows of the list next to another request's image; the rest in a second run from the kept embeddings.
   const first = await split.inferRows([{ image: { pixels }, rows: rows.slice(0, 3) }, { image: { pixels: other }, rows: [rows[0]!] }]);
@@ -101,7 +102,7 @@ test("parity - a policy list through Model.inferRows (image encoded once, split 
   });
   t.diagnostic(`max |list score - single score| = ${worst.toExponential(2)}`);
   assert.ok(worst <= 1e-5, `scores differ by ${worst}`);
-  const otherAlone = (await one.infer([{ pixels: other, inputIds: rows[0]! }])).answers[0]!;
+  const otherAlone = (await one.inferRows([{ image: { pixels: other }, rows: [rows[0]!] }])).answers[0]![0]!;
   assert.ok(Math.abs(first.answers[1]![0]!.scores.yes - otherAlone.scores.yes) <= 1e-5, "the other image's row is its own");
 });
 

@@ -11,12 +11,12 @@ import type { AnswerScores, RowGroup } from "../../src/model/index.ts";
 import type { AnswerTarget, Published } from "../../src/nats/publish.ts";
 import type { AnyVerdict, Lane } from "../../src/protocol/index.ts";
 import type { Clock, Infer } from "../../src/consumer/batch-loop.ts";
-import { jobFromMessage, type Job } from "../../src/consumer/job.ts";
+import { jobFromMessage, type AdmittedJob } from "../../src/consumer/job.ts";
 import { newWork } from "../../src/consumer/work.ts";
 
 export const silentLogger = createLogger("silent");
 export const newMetrics = () => createWorkerMetrics(new Registry());
-export const YES: AnswerScores = { label: "yes", scores: { yes: 0.9, no: 0.05, maybe: 0.05 } };
+const YES: AnswerScores = { label: "yes", scores: { yes: 0.9, no: 0.05, maybe: 0.05 } };
 
 let seq = 0;
 
@@ -52,22 +52,20 @@ export function fakeMsg(body: unknown = { v: 1, image: { data: "AAAA" }, text: "
 }
 
 /** A prepared job (as after admission) with `rows` rows waiting; `deadlineMs` optional. */
-export function preparedJob(lane: Lane, rows = 1, nowMs = 0, deadlineMs?: number, m: FakeMsg = fakeMsg()): Job {
-  const job = jobFromMessage(m.msg, lane, nowMs, []);
+export function preparedJob(lane: Lane, rows = 1, nowMs = 0, deadlineMs?: number, m: FakeMsg = fakeMsg()): AdmittedJob {
   const hypotheses = rows > 1 ? Array.from({ length: rows }, (_, i) => `h${i}`) : undefined;
-  job.work = newWork(hypotheses, rows, [], undefined);
+  const work = newWork(hypotheses, rows, [], undefined);
   for (let i = 0; i < rows; i++) {
-    job.work.rows.push([i]);
-    job.work.rowIndex.push(i);
+    work.rows.push([i]);
+    work.rowIndex.push(i);
   }
-  job.deadlineMs = deadlineMs;
-  return job;
+  return { ...jobFromMessage(m.msg, lane, nowMs, []), deadlineMs, work, preprocessMs: 0 };
 }
 
 /** A job whose every row is answered `answer`. */
-export function answeredJob(m: FakeMsg, answer: AnswerScores = YES): Job {
+export function answeredJob(m: FakeMsg, answer: AnswerScores = YES): AdmittedJob {
   const job = preparedJob("interactive", 1, 0, undefined, m);
-  job.work!.answers[0] = answer;
+  job.work.answers[0] = answer;
   return job;
 }
 

@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import sharp from "sharp";
 import { loadManifest } from "../../src/model/manifest.ts";
 import { buildPrompt, preCaption } from "../../src/model/prompt.ts";
-import { answerScores } from "../../src/model/decode.ts";
+import { answerScores } from "../../src/model/answer-scores.ts";
 import { preprocessImage, sniffFormat } from "../../src/model/preprocess.ts";
-import { assembleBatch } from "../../src/model/batch.ts";
+import { assembleRows } from "../../src/model/rows.ts";
 import { ErrorCode, VerdictError } from "../../src/protocol/index.ts";
 
 test("prompt - pre_caption lower-cases, strips leading punctuation, splits - and /, folds whitespace runs", () => {
@@ -45,7 +45,7 @@ test("preprocess - formats are sniffed by magic bytes; unknown formats and pixel
 test("batch - prompts are right-padded with the pad id to the batch's longest", async () => {
   const { manifest } = await loadManifest("models/tiny");
   const px = new Float32Array(3 * manifest.image.size ** 2);
-  const feed = assembleBatch([{ pixels: px, inputIds: [0, 5, 2] }, { pixels: px, inputIds: [0, 5, 6, 7, 2] }], manifest);
+  const feed = assembleRows([{ image: { pixels: px }, rows: [[0, 5, 2]] }, { image: { pixels: px }, rows: [[0, 5, 6, 7, 2]] }], manifest);
   assert.equal(feed.textLength, 5);
   assert.deepEqual([...feed.inputIds].map(Number), [0, 5, 2, 1, 1, 0, 5, 6, 7, 2]);
   assert.deepEqual([...feed.decoderIds].map(Number), [0, 0], "prompt type none: the decoder starts from <s>");

@@ -1,7 +1,7 @@
 /** Policy lists, the pure parts: envelope checks naming the faulty hypothesis, row batching, the list verdict. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ReadyQueue } from "../../src/consumer/batcher.ts";
+import { ReadyQueue } from "../../src/consumer/batch-policy.ts";
 import { VerdictCache } from "../../src/consumer/cache.ts";
 import { listVerdict, newWork, recordRun, rowsLeft } from "../../src/consumer/work.ts";
 import { assembleRows, expandRows } from "../../src/model/rows.ts";
@@ -114,7 +114,7 @@ test("policy list - answers land in hypothesis order around cached ones; the ver
   assert.equal(work.inferenceMs, 12);
   assert.equal(work.firstRunAtMs, 100);
   const base = { v: 1, id: "x", ok: true, label: "no", scores: no.scores, batchSize: 1 } as unknown as OkVerdict;
-  const v = listVerdict(base, work);
+  const v = listVerdict(base, ["a", "b", "c"], work.answers);
   assert.deepEqual(v.results.map((r) => [r.text, r.label]), [["a", "no"], ["b", "yes"], ["c", "yes"]]);
   assert.ok(!("label" in v) && !("scores" in v));
 });

@@ -1,12 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ErrorCode, OfaError, VerdictError } from "../../src/protocol/index.ts";
+import { ErrorCode, OfaError, VerdictError, type OkVerdict } from "../../src/protocol/index.ts";
 import { decideSettlement, isTransient, retryDelayMs, settleAfterPublish } from "../../src/consumer/settle.ts";
 
 const policy = { maxDeliver: 3, ackWaitMs: 2_000 };
 
+const verdict = { v: 1, id: "x", ok: true, label: "yes" } as unknown as OkVerdict;
+
 test("settle - an answered request is acked", () => {
-  assert.deepEqual(decideSettlement({ kind: "answered" }, 1, policy), { kind: "ack" });
+  assert.deepEqual(decideSettlement({ kind: "answered", verdict }, 1, policy), { kind: "ack" });
+  // An answered outcome without its verdict (nothing to publish before the ack) does not type-check (`npx tsc`).
+  // @ts-expect-error the verdict is missing
+  const noVerdict: Parameters<typeof decideSettlement>[0] = { kind: "answered" };
+  assert.ok(noVerdict);
 });
 
 test("settle - bad input is final: term with a dead letter, whatever deliveries are left", () => {

@@ -1,8 +1,8 @@
-/** The settlement executor (src/consumer/settler.ts) with a fake publisher and fake messages: publish, then exactly one ack / term / nak. */
+/** The settlement executor (src/consumer/settle-apply.ts) with a fake publisher and fake messages: publish, then exactly one ack / term / nak. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { jobFromMessage, type Job } from "../../src/consumer/job.ts";
-import { Settler } from "../../src/consumer/settler.ts";
+import { Settler } from "../../src/consumer/settle-apply.ts";
 import { answeredVerdict } from "../../src/consumer/verdicts.ts";
 import { ErrorCode, OfaError, VerdictError } from "../../src/protocol/index.ts";
 import { FakePublisher, answeredJob, fakeMsg, newMetrics, silentLogger, type FakeMsg } from "./consumer-fakes.ts";
@@ -34,7 +34,7 @@ test("settler - an answered request: verdict published, then acked once, room gi
   const m = fakeMsg();
   const job = answeredJob(m, { label: "no", scores: { yes: 0.1, no: 0.8, maybe: 0.1 } });
   const verdict = answeredVerdict(job, { batchSize: 3, inferenceMs: 12.345, cached: false, batchWaitMs: 4 }, { model: MODEL, worker: "w1", nowMs: 50 });
-  await settler.settle(job, { kind: "answered" }, verdict);
+  await settler.settle(job, { kind: "answered", verdict });
   assert.equal(publisher.published.length, 1);
   const published = publisher.published[0]!;
   assert.ok(published.ok && "label" in published);
@@ -43,6 +43,19 @@ test("settler - an answered request: verdict published, then acked once, room gi
   assert.equal(published.timings.inferenceMs, 12.35);
   assert.deepEqual(m.settlements(), ["ack"]);
   assert.deepEqual(settled, [job]);
+});
+
+test("settler - an answered request cannot be settled without its verdict, nor without its work (checked by tsc)", () => {
+  const { settler } = newSettler();
+  const m = fakeMsg();
+  const verdict = answeredVerdict(answeredJob(m), { batchSize: 1, inferenceMs: 1, cached: false }, { model: MODEL, worker: "w1", nowMs: 0 });
+  const neverCalled = () => {
+    // @ts-expect-error an answered outcome carries the verdict its ack publishes
+    void settler.settle(answeredJob(m), { kind: "answered" });
+    // @ts-expect-error only an admitted job (its work exists) can be answered
+    void settler.settle(jobOf(m), { kind: "answered", verdict });
+  };
+  assert.equal(typeof neverCalled, "function");
 });
 
 test("settler - bad input: error verdict, dead letter, term; never retried", async () => {
@@ -73,7 +86,7 @@ test("settler - an id conflict found at publish time terms the request with a de
   const m = fakeMsg();
   const job = answeredJob(m);
   const verdict = answeredVerdict(job, { batchSize: 1, inferenceMs: 1, cached: false }, { model: MODEL, worker: "w1", nowMs: 0 });
-  await settler.settle(job, { kind: "answered" }, verdict);
+  await settler.settle(job, { kind: "answered", verdict });
   assert.deepEqual(m.settlements(), ["term"]);
   assert.deepEqual(publisher.deadLetters.map((d) => d.code), [ErrorCode.ID_CONFLICT]);
 });
@@ -84,8 +97,7 @@ test("settler - publishing fails (broker gone): nak'ed for redelivery, never thr
     throw Object.assign(new Error("timeout"), { name: "TimeoutError" });
   };
   const m = fakeMsg();
-  const job = jobOf(m);
-  job.imageRef = { bucket: "ofa-images", name: "x" };
+  const job = { ...jobOf(m), imageRef: { bucket: "ofa-images", name: "x" } };
   await settler.settle(job, { kind: "failed", error: new VerdictError(ErrorCode.PAYLOAD_SCHEMA, "bad") });
   assert.deepEqual(m.settlements(), ["nak:1000"]);
   assert.deepEqual(settled, [job]);

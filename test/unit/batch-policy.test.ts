@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BULK_SHARE, ReadyQueue, batchDueInMs } from "../../src/consumer/batcher.ts";
+import { BULK_SHARE, ReadyQueue, batchDueInMs } from "../../src/consumer/batch-policy.ts";
 import type { Lane } from "../../src/protocol/index.ts";
 
 const item = (lane: Lane, readyAtMs = 0, n = 0) => ({ lane, readyAtMs, n });

@@ -8,8 +8,8 @@ import type { WorkerMetrics } from "../metrics/definitions.ts";
 import type { AnswerTarget, Published } from "../nats/publish.ts";
 import { VerdictError, errorVerdict, type AnyVerdict, type ImageRef, type ListVerdict, type ModelInfo, type OkVerdict } from "../protocol/index.ts";
 import type { VerdictCache } from "./cache.ts";
-import type { Job } from "./job.ts";
-import { decideSettlement, settleAfterPublish, type Outcome, type RetryPolicy, type Term } from "./settle.ts";
+import type { AdmittedJob, Job } from "./job.ts";
+import { decideSettlement, settleAfterPublish, type Answered, type Failed, type Outcome, type RetryPolicy, type Term } from "./settle.ts";
 import { cacheAnswers } from "./work.ts";
 
 /** Where verdicts and dead letters go (VerdictPublisher in a worker). */
@@ -39,26 +39,30 @@ export class Settler {
     this.deps = deps;
   }
 
-  /** `verdict` is the ok verdict of an answered request. */
-  async settle(job: Job, outcome: Outcome, verdict?: OkVerdict | ListVerdict): Promise<void> {
+  /** An answered request (its verdict in the outcome) or a failed one; the job as far as it got. */
+  settle(job: AdmittedJob, outcome: Answered): Promise<void>;
+  settle(job: Job, outcome: Failed): Promise<void>;
+  async settle(job: Job | AdmittedJob, outcome: Outcome): Promise<void> {
     const { policy, logger, publisher } = this.deps;
-    const decision = decideSettlement(outcome, job.deliveries, policy);
     const log = logger.child({ reqId: job.id, seq: job.msg.info.streamSequence, deliveries: job.deliveries, lane: job.lane });
     try {
-      if (decision.kind === "ack" && verdict) {
-        const after = settleAfterPublish(decision, await publisher.publish(job, verdict));
+      if (outcome.kind === "answered") {
+        const after = settleAfterPublish(decideSettlement(outcome, job.deliveries, policy), await publisher.publish(job, outcome.verdict));
         if (after.kind === "term") await this.terminate(job, after, log); // the id has another payload's verdict: the caller got a conflict
-        else this.acknowledge(job, verdict, log);
-      } else if (decision.kind === "term") {
-        const details = outcome.kind === "failed" && outcome.error instanceof VerdictError ? outcome.error.details : undefined;
+        else this.acknowledge(job, outcome.verdict, log);
+      } else {
+        const decision = decideSettlement(outcome, job.deliveries, policy);
+        if (decision.kind === "nak") {
+          job.msg.nak(decision.delayMs);
+          this.deps.metrics.naks.inc();
+          log.warn({ err: outcome.error, retryInMs: decision.delayMs }, "transient failure; request handed back");
+          return;
+        }
+        const details = outcome.error instanceof VerdictError ? outcome.error.details : undefined;
         const ev = errorVerdict(job.id, decision.code, decision.message, { model: this.deps.model, deliveries: job.deliveries, worker: this.deps.worker, details });
         await this.terminate(job, settleAfterPublish(decision, await publisher.publish(job, ev)), log);
-      } else if (decision.kind === "nak") {
-        job.msg.nak(decision.delayMs);
-        this.deps.metrics.naks.inc();
-        log.warn({ err: outcome.kind === "failed" ? outcome.error : undefined, retryInMs: decision.delayMs }, "transient failure; request handed back");
       }
-      if (decision.kind !== "nak" && job.imageRef) void this.deps.images.delete(job.imageRef);
+      if (job.imageRef) void this.deps.images.delete(job.imageRef); // answered for good: acked or termed
     } catch (err) {
       // Publishing failed (broker gone, timeout): leave it to JetStream to redeliver rather than lose it.
       log.warn({ err }, "could not publish the verdict; request handed back");
@@ -69,12 +73,12 @@ export class Settler {
   }
 
   /** The ok verdict is published: ack, count, and cache what the model computed. */
-  private acknowledge(job: Job, verdict: OkVerdict | ListVerdict, log: Logger): void {
+  private acknowledge(job: Job | AdmittedJob, verdict: OkVerdict | ListVerdict, log: Logger): void {
     const { metrics, cache } = this.deps;
     job.msg.ack();
     metrics.verdicts.inc({ outcome: "ok", code: "none" });
     metrics.total.observe(verdict.timings.totalMs / 1000);
-    if (cache && job.work && !verdict.cached) cacheAnswers(cache, job.work);
+    if (cache && "work" in job && !verdict.cached) cacheAnswers(cache, job.work);
     const answered = "results" in verdict ? { hypotheses: verdict.results.length } : { label: verdict.label };
     log.info({ outcome: "ok", ...answered, batchSize: verdict.batchSize, cached: verdict.cached === true, timings: verdict.timings }, "verdict");
   }

@@ -1,6 +1,6 @@
 /**
  * Answer logits → verdict label and scores. The reference (ModelScope ofa_for_all_tasks.py traverse inference,
- * shared/ofa-ve.md §5) reduces to a softmax over the three answer-token logits at the last decoder position.
+ * docs/ofa-ve.md §5) reduces to a softmax over the three answer-token logits at the last decoder position.
  */
 import type { VerdictLabel } from "../protocol/verdict.ts";
 import type { Answer } from "./manifest.ts";

@@ -1,13 +1,13 @@
 /**
- * Parity: verdict decoding. TS answerScores (src/model/decode.ts) vs the reference decoding
- * (softmax over the answer logits, label = argmax, score = its probability; shared/ofa-ve.md §5)
+ * Parity: verdict decoding. TS answerScores (src/model/answer-scores.ts) vs the reference decoding
+ * (softmax over the answer logits, label = argmax, score = its probability; docs/ofa-ve.md §5)
  * on the same logits: hand-picked rows and the tiny model's real outputs for prompts with and
  * without a premise. Labels equal; probabilities within 1e-6.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadManifest } from "../../src/model/manifest.ts";
-import { answerScores } from "../../src/model/decode.ts";
+import { answerScores } from "../../src/model/answer-scores.ts";
 import { reference, TINY_DIR, type LogitsCase } from "./reference.ts";
 
 interface RefVerdict {

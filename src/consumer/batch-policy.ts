@@ -97,7 +97,7 @@ export class ReadyQueue<T extends Queued> {
 }
 
 /** A partial batch waits at most this much longer for requests that are already being preprocessed. */
-export const MAX_PREPARING_GRACE_MS = 100;
+const MAX_PREPARING_GRACE_MS = 100;
 
 /**
  * 0: start a batch now; n > 0: check again in n ms; Infinity: nothing is ready.
