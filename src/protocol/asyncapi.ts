@@ -2,11 +2,10 @@
  * The AsyncAPI 3 document of the message interface, generated from the same schemas the code validates with,
  * so it cannot drift (docs/asyncapi.json is this output, checked by a test). Served by the admin port.
  */
+import { DLQ_SUBJECTS, Header, LANES, SERVICE_SUBJECT, requestSubject } from "@ofa-entail/client/source";
 import { DeadLetterSchema } from "./dead-letter.ts";
 import { ERROR_SPECS } from "./errors.ts";
-import { Header } from "./headers.ts";
 import { RequestSchema } from "./request.ts";
-import { DLQ_SUBJECTS, LANES, SERVICE_SUBJECT, requestSubject } from "./subjects.ts";
 import { VerdictSchema } from "./verdict.ts";
 
 const plain = (schema: unknown): unknown => JSON.parse(JSON.stringify(schema));
