@@ -44,7 +44,9 @@ export async function startFrontDoor(nc: NatsConnection, logger: Logger, replySu
     description: "Visual entailment: does this image entail this text? Send the v1 envelope; the reply is the verdict.",
   });
   const js = jetstream(nc);
-  const jsm = js.jetstreamManager();
+  // No API check: it is a $JS.API.INFO round trip whose failure (JetStream not answering at start) would reject a
+  // promise that only a duplicate id ever awaits, an unhandled rejection.
+  const jsm = js.jetstreamManager(false);
   service.addEndpoint("classify", {
     subject: SERVICE_SUBJECT,
     metadata: { schema: "asyncapi: GET /asyncapi.json on the admin port" },
