@@ -33,7 +33,7 @@ export function asyncApiDocument(version: string): Record<string, unknown> {
   for (const lane of LANES) {
     channels[`request-${lane}`] = { address: requestSubject(lane), description: `requests in the ${lane} lane (stream OFA_VE_REQ)`, messages: { request: { $ref: "#/components/messages/request" } } };
   }
-  channels.verdict = { address: "ofa.ve.verdict.{requestId}", parameters: { requestId: { description: "request id with characters outside [A-Za-z0-9_-] replaced by _" } }, messages: { verdict: { $ref: "#/components/messages/verdict" } } };
+  channels.verdict = { address: "ofa.ve.verdict.{requestId}", parameters: { requestId: { description: "the request id when it is 1–128 characters of [A-Za-z0-9_-], else `=` and the base64url sha256 of the id" } }, messages: { verdict: { $ref: "#/components/messages/verdict" } } };
   channels.reply = { address: null, description: "the caller's Ofa-Reply-To subject", messages: { verdict: { $ref: "#/components/messages/verdict" } } };
   channels.classify = { address: SERVICE_SUBJECT, description: "core request-reply front door (NATS services framework); the reply is the verdict", messages: { request: { $ref: "#/components/messages/request" }, verdict: { $ref: "#/components/messages/verdict" } } };
   channels.deadLetters = { address: DLQ_SUBJECTS.replace(">", "{code}"), parameters: { code: { description: "OFA_ERR_* code" } }, messages: { deadLetter: { $ref: "#/components/messages/deadLetter" } } };
