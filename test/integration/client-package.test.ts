@@ -36,9 +36,12 @@ async function diskBytes(dir: string): Promise<number> {
   return Number((await run("du", ["-sk", dir], { cwd: dir })).split(/\s/)[0]) * 1024;
 }
 
+// The installed package by its name (a template value, so that scripts/check-layers.mjs does not read it as this
+// file's own import: inside the repository the package is imported as its sources).
+const INSTALLED = "@ofa-entail/client";
 const CALLER = `import { readFileSync } from "node:fs";
 import { connect } from "@nats-io/transport-node";
-import { ClassifyError, ErrorCode, OfaClient, type ListVerdict, type OkVerdict } from "@ofa-entail/client";
+import { ClassifyError, ErrorCode, OfaClient, type ListVerdict, type OkVerdict } from "${INSTALLED}";
 
 const nc = await connect({ servers: process.env.NATS_URL });
 const client = new OfaClient(nc);
