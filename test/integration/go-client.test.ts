@@ -39,8 +39,10 @@ test("go client - a Go program built from the AsyncAPI document classifies throu
   const out = await mkdtemp(join(tmpdir(), "ofa-go-"));
   t.after(() => rm(out, { recursive: true, force: true }));
   const binary = join(out, "ofa-go");
-  // GOPATH mode: Debian's Go packages, no module proxy. GOCACHE stays the user's (repeat builds take ~2 s).
-  await run("go", ["build", "-o", binary, "./examples/go"], { ...process.env, GO111MODULE: "off", GOPATH, GOFLAGS: "" });
+  // GOPATH mode: Debian's Go packages, no module proxy. GOCACHE stays the user's (repeat builds take ~2 s); without a
+  // HOME (some CI runners) Go has no default for it.
+  const gocache = process.env.GOCACHE ?? (process.env.HOME ? undefined : join(tmpdir(), "ofa-go-cache"));
+  await run("go", ["build", "-o", binary, "./examples/go"], { ...process.env, GO111MODULE: "off", GOPATH, GOFLAGS: "", ...(gocache ? { GOCACHE: gocache } : {}) });
 
   const ns = await NatsServer.start();
   t.after(() => ns.stop());
