@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
-import { OfaClient } from "../src/client/index.ts";
+import { OfaClient } from "@ofa-entail/client/source";
 import { NatsServer } from "../test/harness/nats-server.ts";
 import { benchJpegs } from "./fixtures.ts";
 import { goal, type Goal } from "./goals.ts";

@@ -1,12 +1,12 @@
 /**
- * A lean request sender for the benchmark: the same wire format the SDK (src/client/client.ts) sends — JSON envelope
- * with the image inline as base64, Nats-Msg-Id, Ofa-Reply-To — but with envelopes encoded once up front and one
- * inbox subscription for all verdicts. The publisher shares the 2 cores with the service it measures; every
+ * A lean request sender for the benchmark: the wire format the SDK sends, built by the same client-package functions
+ * (encodeEnvelope, requestHeaders) — JSON envelope with the image inline as base64, Nats-Msg-Id, Ofa-Reply-To — but
+ * with envelopes encoded once up front and one inbox subscription for all verdicts. The publisher shares the 2 cores with the service it measures; every
  * microsecond it saves is one the service gets.
  */
-import { createInbox, headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
+import { createInbox, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
-import { Header, Lane, requestSubject } from "../src/protocol/index.ts";
+import { Lane, encodeEnvelope, requestHeaders, requestSubject } from "@ofa-entail/client/source";
 
 /** What the publisher keeps of a verdict: enough to count, and the service's own timing split. */
 export interface VerdictSummary {
@@ -45,7 +45,7 @@ export class RequestSender {
     this.runId = runId;
     this.timeoutMs = timeoutMs;
     this.js = jetstream(nc);
-    this.envelopes = jpegs.map((img, i) => new TextEncoder().encode(JSON.stringify({ v: 1, text: texts[i % texts.length], image: { data: img.toString("base64") } })));
+    this.envelopes = jpegs.map((img, i) => encodeEnvelope({ v: 1, text: texts[i % texts.length]!, image: { data: img.toString("base64") } }));
     nc.subscribe(`${this.inbox}.*`, {
       callback: (err, msg) => {
         if (!err) this.onVerdict(msg.subject, msg.data);
@@ -58,9 +58,7 @@ export class RequestSender {
   /** Publishes one request; resolves with its verdict, or with a TIMEOUT summary after timeoutMs. */
   send(): Promise<VerdictSummary> {
     const n = this.next++;
-    const h = natsHeaders();
-    h.set(Header.ReplyTo, `${this.inbox}.${n}`);
-    h.set(Header.Version, "1");
+    const h = requestHeaders({ replyTo: `${this.inbox}.${n}` });
     const answered = new Promise<VerdictSummary>((resolve) => this.pending.set(n, { resolve, sentAt: performance.now() }));
     this.js.publish(this.subject, this.envelopes[n % this.envelopes.length]!, { msgID: `${this.runId}-${n}`, headers: h }).catch((err: unknown) => {
       this.finish(n, failed(`PUBLISH: ${err instanceof Error ? err.message : String(err)}`));

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // The load generator's CLI. Node 24 runs the TypeScript sources directly (type stripping): no build step.
-import { enableCompileCache } from "node:module";
+// A namespace import: Node 20 has no enableCompileCache, and a named import of it would fail before the hand-over.
+import * as nodeModule from "node:module";
 import { ensureNode24 } from "./node24.mjs";
 
 await ensureNode24();
 // V8's code cache (and, on Node 24, the type-stripped sources) under the temp dir: a repeated start skips most of
 // parsing and stripping. A read-only or missing temp dir only disables it.
-enableCompileCache?.();
+nodeModule.enableCompileCache?.();
 await import("../loadgen/main.ts");

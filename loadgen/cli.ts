@@ -3,7 +3,7 @@
  * Every malformed flag is collected and reported together (OFA_LOADGEN_ERR_OPTIONS).
  */
 import { Command, Option } from "commander";
-import { LANES, type Lane } from "../src/protocol/index.ts";
+import { LANES, type Lane } from "@ofa-entail/client/source";
 import { LoadgenError, LoadgenErrorCode } from "./errors.ts";
 import { DEFAULTS, Preset, type LoadInput } from "./options.ts";
 import { parseDurationMs, parseNumberList, parsePositive, parseRangeMs, type Parsed } from "./parse.ts";

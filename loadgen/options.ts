@@ -4,7 +4,7 @@
  * once in one LoadgenError (OPTIONS); nothing is silently rewritten.
  */
 import { randomInt } from "node:crypto";
-import { Lane } from "../src/protocol/index.ts";
+import { Lane } from "@ofa-entail/client/source";
 import { LoadgenError, LoadgenErrorCode } from "./errors.ts";
 import type { RangeMs } from "./parse.ts";
 

@@ -2,8 +2,8 @@
  * One request, start to finish: pick the work item, enter it in the books, send it through the SDK,
  * and settle it with exactly one outcome whatever happens. Shared by the open and closed models.
  */
-import type { ClassifyManyOptions, ClassifyOptions } from "../src/client/index.ts";
-import type { ErrorVerdict, Lane, ListVerdict, Verdict } from "../src/protocol/index.ts";
+import type { ClassifyManyOptions, ClassifyOptions } from "@ofa-entail/client/source";
+import type { ErrorVerdict, Lane, ListVerdict, Verdict } from "@ofa-entail/client/source";
 import { withUniqueTrailer } from "./images.ts";
 import type { Clock, Recorder } from "./recorder.ts";
 import { outcomeOfError, outcomeOfListVerdict, outcomeOfVerdict, type Outcome } from "./validate.ts";

@@ -3,7 +3,7 @@
  * batch wait, inference, total), the batch sizes it realised, and which model answered. Client-side
  * latency says how slow; this says why. Only measured (post-warmup) requests are recorded.
  */
-import type { OkVerdict } from "../src/protocol/index.ts";
+import type { OkVerdict } from "@ofa-entail/client/source";
 import { LatencyHistogram, type LatencySummary } from "./histogram.ts";
 
 const STAGES = ["queueMs", "preprocessMs", "batchWaitMs", "inferenceMs", "totalMs"] as const;

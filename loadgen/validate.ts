@@ -3,7 +3,7 @@
  * the contract (id, label, scores summing to 1, model present) even though the client already checked
  * the schema: a load test is where a broken service must not pass for a healthy one.
  */
-import { ErrorCode, VerdictLabel, type ErrorVerdict, type ListVerdict, type OkVerdict, type Verdict } from "../src/protocol/index.ts";
+import { ErrorCode, VerdictLabel, type ErrorVerdict, type ListVerdict, type OkVerdict, type Verdict } from "@ofa-entail/client/source";
 import { InvalidVerdictCode } from "./errors.ts";
 
 /** Softmax scores are floats; 1e-3 allows float32 rounding and JSON printing of three values. */

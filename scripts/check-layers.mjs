@@ -9,7 +9,10 @@ import { dirname, join, normalize, relative, sep } from "node:path";
 // stripping, so nothing is loaded before the subcommand runs). `files`: single files of other layers it may import.
 const SRC_LAYERS = ["protocol", "runtime", "errors", "log", "metrics", "config", "ipc", "nats", "broker", "model", "admin", "client", "consumer", "supervisor", "main"];
 const LAYERS = {
-  protocol: { uses: [] }, // the wire contract: subjects, buckets, schemas, error catalogue, version
+  // The client package (packages/client): the SDK and the wire format. It imports nothing of the repository (it is
+  // installed alone), and the repository reaches it only by its name, @ofa-entail/client/source (see below).
+  packages: { uses: [] },
+  protocol: { uses: [] }, // the service's side of the wire contract: validation, limits, trust, schemas for the docs
   runtime: { uses: [] }, // process-level helpers: shutdown bounds, promises with a deadline
   errors: { uses: ["protocol"] }, // one classifier per library (nats.js, sharp, onnxruntime)
   log: { uses: [] },
@@ -37,6 +40,11 @@ const LAYERS = {
 };
 /** Packages one module of src/ owns: a second importer would spread their setup (threads, limits, logging). */
 const SINGLE_OWNER = ["onnxruntime-node", "sharp", "fastify", "pino"];
+/** What the client package may import besides its own files: its dependencies are the @nats-io/* packages only. */
+const CLIENT_PACKAGE_DEPS = /^(node:|@nats-io\/)/;
+/** Inside the repository the client package is imported as its sources (Node 24 strips their types; the workspace
+ *  link resolves outside node_modules). Its main entry is the compiled dist/, which exists only once it is packed. */
+const CLIENT_SOURCE = "@ofa-entail/client/source";
 
 const ROOT = normalize(join(dirname(new URL(import.meta.url).pathname), ".."));
 const problems = [];
@@ -78,13 +86,15 @@ function importsOf(text) {
 
 const graph = new Map(); // file → files it imports (runtime and type edges alike)
 const owners = new Map(); // package → src files importing it (not type-only)
-for (const file of ["src", "loadgen", "bench", "test", "scripts"].flatMap(files)) {
+for (const file of ["packages", "src", "loadgen", "bench", "test", "scripts"].flatMap(files)) {
   const from = layerOf(file);
   const rule = LAYERS[from];
   if (!rule) problems.push(`${file}: folder "${from}" has no entry in the layer map (scripts/check-layers.mjs)`);
   const edges = [];
   for (const { spec, kind } of importsOf(readFileSync(join(ROOT, file), "utf8"))) {
     if (!spec.startsWith(".")) {
+      if (from === "packages" && !CLIENT_PACKAGE_DEPS.test(spec)) problems.push(`${file} imports ${spec}: the client package may import only node:* and @nats-io/*`);
+      if (from !== "packages" && spec.startsWith("@ofa-entail/client") && spec !== CLIENT_SOURCE) problems.push(`${file} imports ${spec}: inside the repository import ${CLIENT_SOURCE}`);
       const pkg = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0];
       if (from !== "test" && from !== "bench" && from !== "loadgen" && from !== "scripts" && kind !== "type" && SINGLE_OWNER.includes(pkg)) {
         owners.set(pkg, [...(owners.get(pkg) ?? []), file]);

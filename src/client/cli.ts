@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import type { Config } from "../config/index.ts";
 import { connectNats } from "../nats/connect.ts";
 import { ErrorCode, Lane, LANES } from "../protocol/index.ts";
-import { ClassifyError, OfaClient } from "./client.ts";
+import { ClassifyError, OfaClient } from "@ofa-entail/client/source";
 
 export interface ClassifyCliOptions {
   image: string;

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Kvm, type KV } from "@nats-io/kv";
 import type { AnswerScores } from "../model/index.ts";
-import { CACHE_BUCKET } from "../protocol/subjects.ts";
+import { CACHE_BUCKET } from "../protocol/index.ts";
 
 export class VerdictCache {
   private readonly kv: KV;

@@ -86,7 +86,9 @@ export class VerdictPublisher {
       return "existing";
     }
     const conflict = errorVerdict(job.id, ErrorCode.ID_CONFLICT, `id ${JSON.stringify(job.id)} already has a verdict for a different payload; send new content under a new id`);
-    this.reply(job, encodeVerdict(conflict), verdictHeaders(conflict));
+    const ch = verdictHeaders(conflict);
+    ch.set(Header.RequestHash, job.payloadHash); // the request this conflict answers: the SDK matches replies by it
+    this.reply(job, encodeVerdict(conflict), ch);
     return "conflict";
   }
 

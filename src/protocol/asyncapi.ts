@@ -2,11 +2,10 @@
  * The AsyncAPI 3 document of the message interface, generated from the same schemas the code validates with,
  * so it cannot drift (docs/asyncapi.json is this output, checked by a test). Served by the admin port.
  */
+import { DLQ_SUBJECTS, Header, LANES, SERVICE_SUBJECT, requestSubject } from "@ofa-entail/client/source";
 import { DeadLetterSchema } from "./dead-letter.ts";
 import { ERROR_SPECS } from "./errors.ts";
-import { Header } from "./headers.ts";
 import { RequestSchema } from "./request.ts";
-import { DLQ_SUBJECTS, LANES, SERVICE_SUBJECT, requestSubject } from "./subjects.ts";
 import { VerdictSchema } from "./verdict.ts";
 
 const plain = (schema: unknown): unknown => JSON.parse(JSON.stringify(schema));
@@ -34,7 +33,7 @@ export function asyncApiDocument(version: string): Record<string, unknown> {
   for (const lane of LANES) {
     channels[`request-${lane}`] = { address: requestSubject(lane), description: `requests in the ${lane} lane (stream OFA_VE_REQ)`, messages: { request: { $ref: "#/components/messages/request" } } };
   }
-  channels.verdict = { address: "ofa.ve.verdict.{requestId}", parameters: { requestId: { description: "request id with characters outside [A-Za-z0-9_-] replaced by _" } }, messages: { verdict: { $ref: "#/components/messages/verdict" } } };
+  channels.verdict = { address: "ofa.ve.verdict.{requestId}", parameters: { requestId: { description: "the request id when it is 1–128 characters of [A-Za-z0-9_-], else `=` and the base64url sha256 of the id" } }, messages: { verdict: { $ref: "#/components/messages/verdict" } } };
   channels.reply = { address: null, description: "the caller's Ofa-Reply-To subject", messages: { verdict: { $ref: "#/components/messages/verdict" } } };
   channels.classify = { address: SERVICE_SUBJECT, description: "core request-reply front door (NATS services framework); the reply is the verdict", messages: { request: { $ref: "#/components/messages/request" }, verdict: { $ref: "#/components/messages/verdict" } } };
   channels.deadLetters = { address: DLQ_SUBJECTS.replace(">", "{code}"), parameters: { code: { description: "OFA_ERR_* code" } }, messages: { deadLetter: { $ref: "#/components/messages/deadLetter" } } };

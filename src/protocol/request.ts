@@ -4,10 +4,11 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { ENVELOPE_VERSION, type ImageRef, type RequestEnvelope } from "@ofa-entail/client/source";
 import { ErrorCode, VerdictError } from "./errors.ts";
 import { DEFAULT_MAX_HYPOTHESES, checkText, requestQuestions } from "./hypotheses.ts";
 
-export const ENVELOPE_VERSION = 1;
+export { ENVELOPE_VERSION, type ImageRef, type RequestEnvelope } from "@ofa-entail/client/source";
 
 export const ImageRefSchema = Type.Object(
   {
@@ -44,8 +45,10 @@ export const RequestSchema = Type.Object(
   },
   { additionalProperties: false, $id: "ofa.ve.request.v1", title: "Visual entailment request (v1)" },
 );
-export type RequestEnvelope = Static<typeof RequestSchema>;
-export type ImageRef = Static<typeof ImageRefSchema>;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// The schema validates exactly the envelope type the client package builds (a drift is a type error here).
+const schemaMatchesType: [Same<Static<typeof RequestSchema>, RequestEnvelope>, Same<Static<typeof ImageRefSchema>, ImageRef>] = [true, true];
+void schemaMatchesType;
 
 const checkRequest = TypeCompiler.Compile(RequestSchema);
 

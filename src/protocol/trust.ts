@@ -6,24 +6,16 @@
  *  - An id (Nats-Msg-Id or the envelope's `id`) must be 1..MAX_ID_CHARS characters without control characters.
  *  - A deadline must be a whole number of epoch milliseconds between 0 and MAX_DEADLINE_MS.
  */
-import { createHash } from "node:crypto";
+import { Header, quote, requestIdProblem } from "@ofa-entail/client/source";
 import { ErrorCode, VerdictError } from "./errors.ts";
-import { Header } from "./headers.ts";
 
-export const MAX_ID_CHARS = 128;
+export { MAX_ID_CHARS, payloadHash, quote, requestIdProblem } from "@ofa-entail/client/source";
 export const MAX_REPLY_SUBJECT_CHARS = 256;
 /** 9999-12-31T23:59:59.999Z: anything later is not a deadline, and Date would not represent it everywhere. */
 export const MAX_DEADLINE_MS = 253_402_300_799_999;
 export const DEFAULT_REPLY_SUBJECTS: readonly string[] = Object.freeze(["_INBOX.>"]);
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
 const TOKEN = /^[^\s*>.\u0000-\u001f\u007f]+$/;
-
-/** What a message's subject or value looks like in an error message: bounded and printable. */
-export function quote(value: string, max = 64): string {
-  const shown = value.length > max ? `${value.slice(0, max)}…(${value.length} chars)` : value;
-  return JSON.stringify(shown.replace(/[^\x20-\x7e]/g, "?"));
-}
 
 /** A concrete subject one can publish to: non-empty tokens, no wildcards, no whitespace or control characters. */
 export function isPublishSubject(subject: string): boolean {
@@ -65,14 +57,6 @@ export function checkReplySubject(subject: string, allow: readonly string[]): vo
   if (problem) throw new VerdictError(ErrorCode.REPLY_SUBJECT, problem);
 }
 
-/** Why an id is refused, or undefined. The same rule for Nats-Msg-Id and the envelope's `id`. */
-export function requestIdProblem(id: string): string | undefined {
-  if (id.length === 0) return "request id is empty";
-  if (id.length > MAX_ID_CHARS) return `request id has ${id.length} characters; the limit is ${MAX_ID_CHARS}`;
-  if (CONTROL.test(id)) return `request id ${quote(id)} contains control characters`;
-  return undefined;
-}
-
 export function checkRequestId(id: string): void {
   const problem = requestIdProblem(id);
   if (problem) throw new VerdictError(ErrorCode.REQUEST_ID, problem);
@@ -87,11 +71,6 @@ export function parseDeadline(value: string | number | undefined, where: string)
     throw new VerdictError(ErrorCode.DEADLINE_INVALID, `${where} ${shown} is not a whole number of milliseconds since the epoch between 0 and ${MAX_DEADLINE_MS}`);
   }
   return ms;
-}
-
-/** sha256 of a request's payload bytes: the verdict carries it, so a repeated id with other content is told apart. */
-export function payloadHash(payload: Uint8Array): string {
-  return createHash("sha256").update(payload).digest("hex");
 }
 
 /** What the headers of a stored request say about answering it, once checked; problems[0] is the first refusal. */

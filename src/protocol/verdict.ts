@@ -1,10 +1,34 @@
-/** The v1 verdict: one JSON message per request, `ok: true` with a label and scores, or `ok: false` with an error. */
+/**
+ * The v1 verdict's JSON Schema (TypeBox), which docs/asyncapi.json is generated from, and the service's verdict
+ * builders. The types, decoding and validation are the client package's (@ofa-entail/client): the assertions below
+ * fail the type check when the schemas and those types describe different things, and
+ * test/unit/verdict-decode.test.ts runs the schema's check and the package's over the same samples.
+ */
 import { Type, type Static } from "@sinclair/typebox";
-import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { ERROR_SPECS, type ErrorCode } from "./errors.ts";
+import {
+  ERROR_SPECS,
+  type AnyVerdict,
+  type ErrorCode,
+  type ErrorDetails,
+  type ErrorVerdict,
+  type ListVerdict,
+  type ModelInfo,
+  type OkVerdict,
+} from "@ofa-entail/client/source";
 
-export const VerdictLabel = { yes: "yes", no: "no", maybe: "maybe" } as const;
-export type VerdictLabel = (typeof VerdictLabel)[keyof typeof VerdictLabel];
+export {
+  VerdictLabel,
+  decodeAnyVerdict,
+  decodeVerdictPayload,
+  verdictProblem,
+  type AnyVerdict,
+  type ErrorDetails,
+  type ErrorVerdict,
+  type ListVerdict,
+  type ModelInfo,
+  type OkVerdict,
+  type Verdict,
+} from "@ofa-entail/client/source";
 
 const ModelInfoSchema = Type.Object({
   name: Type.String(),
@@ -91,18 +115,16 @@ export const VerdictSchema = Type.Union([OkVerdictSchema, ListVerdictSchema, Err
   title: "Visual entailment verdict (v1)",
 });
 
-export type ModelInfo = Static<typeof ModelInfoSchema>;
-export type OkVerdict = Static<typeof OkVerdictSchema>;
-export type ListVerdict = Static<typeof ListVerdictSchema>;
-export type ErrorVerdict = Static<typeof ErrorVerdictSchema>;
-export type ErrorDetails = NonNullable<ErrorVerdict["error"]["details"]>;
-/** The verdict of a single-`text` request. */
-export type Verdict = OkVerdict | ErrorVerdict;
-/** Any verdict on the wire: a single request's, or a policy list's. */
-export type AnyVerdict = Verdict | ListVerdict;
-
-const checkVerdict = TypeCompiler.Compile(Type.Union([OkVerdictSchema, ErrorVerdictSchema]));
-const checkAnyVerdict = TypeCompiler.Compile(VerdictSchema);
+/** True when A and B are each assignable to the other. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// The schemas describe exactly the package's types (a drift is a type error here).
+const schemasMatchTypes: [
+  Same<Static<typeof ModelInfoSchema>, ModelInfo>,
+  Same<Static<typeof OkVerdictSchema>, OkVerdict>,
+  Same<Static<typeof ListVerdictSchema>, ListVerdict>,
+  Same<Static<typeof ErrorVerdictSchema>, ErrorVerdict>,
+] = [true, true, true, true];
+void schemasMatchTypes;
 
 export function errorVerdict(
   id: string,
@@ -116,26 +138,4 @@ export function errorVerdict(
 
 export function encodeVerdict(verdict: AnyVerdict): Uint8Array {
   return Buffer.from(JSON.stringify(verdict));
-}
-
-/**
- * Decodes and validates a single request's verdict; throws a plain Error naming the problem (a protocol bug, not a
- * caller error). A policy list's verdict is refused here: readers that may meet lists use decodeAnyVerdict.
- */
-export function decodeVerdictPayload(payload: Uint8Array): Verdict {
-  return checked(payload, checkVerdict);
-}
-
-/** Decodes and validates any verdict: a single request's or a policy list's. */
-export function decodeAnyVerdict(payload: Uint8Array): AnyVerdict {
-  return checked(payload, checkAnyVerdict);
-}
-
-function checked<T>(payload: Uint8Array, check: { Check(v: unknown): v is T; Errors(v: unknown): { First(): { path: string; message: string } | undefined } }): T {
-  const value: unknown = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("utf8"));
-  if (!check.Check(value)) {
-    const first = check.Errors(value).First();
-    throw new Error(`malformed verdict: ${first ? `${first.path} ${first.message}` : "unknown"}`);
-  }
-  return value;
 }

@@ -17,21 +17,23 @@ import {
   Lane,
   SERVICE_NAME,
   SERVICE_SUBJECT,
-  encodeVerdict,
-  errorVerdict,
   payloadHash,
-  replySubjectProblem,
+  publishFailureCode,
+  publishWithRetry,
   requestIdProblem,
   requestSubject,
   sameRequest,
   waitForStoredVerdict,
   type ErrorVerdict,
-} from "../protocol/index.ts";
-import { publishFailureCode, classifyNatsError } from "../errors/classify-nats.ts";
+} from "@ofa-entail/client/source";
+import { encodeVerdict, errorVerdict, replySubjectProblem } from "../protocol/index.ts";
 import { VERSION } from "../protocol/version.ts";
 
 /** How long a repeated id waits for the first request's verdict before the front door gives up on it. */
 const DUPLICATE_WAIT_MS = 60_000;
+/** How long a transient publish failure (no stream leader during an election, a reconnect) is retried when the
+ *  request carries no earlier Ofa-Deadline: an election takes seconds, a nats CLI request waits 5 s by default. */
+const PUBLISH_RETRY_WINDOW_MS = 10_000;
 
 export async function startFrontDoor(nc: NatsConnection, logger: Logger, replySubjects: readonly string[]): Promise<Service> {
   // @nats-io/services is published only as 3.0.0-25, typed against an older nats-core; it drives the connection
@@ -42,7 +44,9 @@ export async function startFrontDoor(nc: NatsConnection, logger: Logger, replySu
     description: "Visual entailment: does this image entail this text? Send the v1 envelope; the reply is the verdict.",
   });
   const js = jetstream(nc);
-  const jsm = js.jetstreamManager();
+  // No API check: it is a $JS.API.INFO round trip whose failure (JetStream not answering at start) would reject a
+  // promise that only a duplicate id ever awaits, an unhandled rejection.
+  const jsm = js.jetstreamManager(false);
   service.addEndpoint("classify", {
     subject: SERVICE_SUBJECT,
     metadata: { schema: "asyncapi: GET /asyncapi.json on the admin port" },
@@ -71,7 +75,9 @@ async function forward(js: JetStreamClient, jsm: Promise<JetStreamManager>, msg:
   if (deadline) h.set(Header.Deadline, deadline);
   let duplicate: boolean;
   try {
-    duplicate = (await js.publish(requestSubject(lane), msg.data, { msgID: id, headers: h })).duplicate;
+    const deadlineMs = Number(deadline);
+    const untilMs = Math.min(Date.now() + PUBLISH_RETRY_WINDOW_MS, Number.isSafeInteger(deadlineMs) && deadlineMs > 0 ? deadlineMs : Infinity);
+    duplicate = (await publishWithRetry(js, requestSubject(lane), msg.data, { msgID: id, headers: h, untilMs })).duplicate;
   } catch (err) {
     const code = publishFailureCode(err);
     logger.warn({ err, reqId: id, code }, "front door could not enqueue a request");

@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { connect, createInbox, headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { Objm } from "@nats-io/obj";
-import { ClassifyError, IMAGE_BUCKET, OfaClient } from "../../src/client/index.ts";
+import { ClassifyError, IMAGE_BUCKET, OfaClient } from "@ofa-entail/client/source";
 import {
   ERROR_SPECS, ErrorCode, Header, Lane, STREAMS, consumerName, decodeVerdictPayload, requestSubject,
   type DeadLetter, type RequestEnvelope, type Verdict,

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
-import { OfaClient } from "../../src/client/index.ts";
+import { OfaClient } from "@ofa-entail/client/source";
 import type { Verdict } from "../../src/protocol/index.ts";
 import { NatsServer } from "../harness/nats-server.ts";
 import { Service } from "../harness/service.ts";

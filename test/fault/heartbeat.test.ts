@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
-import { OfaClient } from "../../src/client/index.ts";
+import { OfaClient } from "@ofa-entail/client/source";
 import { Lane, STREAMS, consumerName, type Verdict } from "../../src/protocol/index.ts";
 import { NatsServer } from "../harness/nats-server.ts";
 import { Service } from "../harness/service.ts";

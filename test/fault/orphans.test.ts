@@ -5,7 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
-import { OfaClient } from "../../src/client/index.ts";
+import { OfaClient } from "@ofa-entail/client/source";
 import type { Verdict } from "../../src/protocol/index.ts";
 import { WORKER_EXIT_MARGIN_MS } from "../../src/runtime/bounds.ts";
 import { NatsServer } from "../harness/nats-server.ts";

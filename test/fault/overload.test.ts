@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ClassifyError } from "../../src/client/index.ts";
+import { ClassifyError } from "@ofa-entail/client/source";
 import { ErrorCode, type Verdict } from "../../src/protocol/index.ts";
 import { startStack } from "../harness/stack.ts";
 import { jpeg } from "../harness/requests.ts";

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, headers as natsHeaders } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { ClassifyError, OfaClient } from "../../src/client/index.ts";
+import { ClassifyError, OfaClient } from "@ofa-entail/client/source";
 import { EXIT } from "../../src/client/cli.ts";
 import { ERROR_SPECS, ErrorCode, Header, IMAGE_BUCKET, SERVICE_SUBJECT, STREAMS, decodeVerdictPayload } from "../../src/protocol/index.ts";
 import { NatsServer } from "../harness/nats-server.ts";

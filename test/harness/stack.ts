@@ -1,7 +1,7 @@
 /** A nats-server, a running service and a connected client for one test, torn down in reverse order afterwards. */
 import type { TestContext } from "node:test";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { OfaClient } from "../../src/client/index.ts";
+import { OfaClient } from "@ofa-entail/client/source";
 import { NatsServer } from "./nats-server.ts";
 import { Service } from "./service.ts";
 

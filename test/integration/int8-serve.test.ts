@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { OfaClient } from "../../src/client/index.ts";
+import { OfaClient } from "@ofa-entail/client/source";
 import { NatsServer } from "../harness/nats-server.ts";
 import { Service, TINY_MODEL } from "../harness/service.ts";
 import { jpeg } from "../harness/requests.ts";

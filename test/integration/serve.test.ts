@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { connect, createInbox, type NatsConnection } from "@nats-io/transport-node";
-import { OfaClient } from "../../src/client/index.ts";
+import { OfaClient } from "@ofa-entail/client/source";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { ErrorCode, Lane, STREAMS, consumerName, decodeVerdictPayload, type Verdict } from "../../src/protocol/index.ts";
 import { NatsServer } from "../harness/nats-server.ts";

@@ -9,8 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { connect } from "@nats-io/transport-node";
-import { OfaClient } from "../../src/client/index.ts";
-import type { ListVerdict, OkVerdict } from "../../src/protocol/index.ts";
+import { OfaClient, type ListVerdict, type OkVerdict, type Scores } from "@ofa-entail/client/source";
 import { NatsServer } from "../harness/nats-server.ts";
 import { Service } from "../harness/service.ts";
 import { jpeg } from "../harness/requests.ts";
@@ -43,9 +42,9 @@ async function answers(ns: NatsServer, provider: "cpu" | "webgpu"): Promise<Answ
   }
 }
 
-function assertSameScores(a: Record<string, number>, b: Record<string, number>, what: string): void {
-  for (const label of Object.keys(a)) {
-    const diff = Math.abs(a[label]! - b[label]!);
+function assertSameScores(a: Scores, b: Scores, what: string): void {
+  for (const label of ["yes", "no", "maybe"] as const) {
+    const diff = Math.abs(a[label] - b[label]);
     assert.ok(diff <= SCORE_TOLERANCE, `${what}: ${label} differs by ${diff}`);
   }
 }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { connect, type ConnectionOptions } from "@nats-io/transport-node";
-import { OfaClient } from "../../src/client/index.ts";
+import { OfaClient } from "@ofa-entail/client/source";
 import { jpeg } from "../harness/requests.ts";
 import { leaks, ServeProcess } from "./serve-process.ts";
 

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect, headers as natsHeaders } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { OfaClient } from "../../src/client/index.ts";
+import { OfaClient } from "@ofa-entail/client/source";
 import { ErrorCode, Header, Lane, SERVICE_SUBJECT, STREAMS, decodeVerdictPayload, requestSubject, verdictSubject } from "../../src/protocol/index.ts";
 import { NatsServer } from "../harness/nats-server.ts";
 import { Service } from "../harness/service.ts";

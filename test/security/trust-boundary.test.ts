@@ -12,7 +12,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect, createInbox, headers as natsHeaders, type Msg, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { ClassifyError, OfaClient } from "../../src/client/index.ts";
+import { ClassifyError, OfaClient } from "@ofa-entail/client/source";
 import {
   ErrorCode, Header, Lane, SERVICE_SUBJECT, STREAMS, consumerName, decodeVerdictPayload, requestSubject, verdictSubject,
   type DeadLetter, type Verdict,

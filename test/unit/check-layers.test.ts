@@ -77,3 +77,17 @@ test("check-layers - a folder missing from the map fails", () => {
   assert.equal(ok, false);
   assert.match(output, /folder "extra" has no entry in the layer map/);
 });
+
+test("check-layers - the client package imports only node:* and @nats-io/*; the repository reaches it by name only", () => {
+  const pkg = { "packages/client/src/index.ts": 'import { connect } from "@nats-io/transport-node";\nimport { createHash } from "node:crypto";\nexport const X = [connect, createHash];\n' };
+  assert.ok(check({ ...GOOD, ...pkg, "loadgen/main.ts": 'import { X } from "@ofa-entail/client/source";\nexport type Y = typeof X;\n' }).ok);
+  const sharp = check({ ...GOOD, "packages/client/src/index.ts": 'import sharp from "sharp";\nexport const X = sharp;\n' });
+  assert.equal(sharp.ok, false);
+  assert.match(sharp.output, /the client package may import only node:\* and @nats-io\/\*/);
+  const dist = check({ ...GOOD, ...pkg, "loadgen/main.ts": 'import { X } from "@ofa-entail/client";\nexport type Y = typeof X;\n' });
+  assert.equal(dist.ok, false);
+  assert.match(dist.output, /inside the repository import @ofa-entail\/client\/source/);
+  const relative = check({ ...GOOD, ...pkg, "loadgen/main.ts": 'import { X } from "../packages/client/src/index.ts";\nexport type Y = typeof X;\n' });
+  assert.equal(relative.ok, false);
+  assert.match(relative.output, /loadgen may not import packages/);
+});

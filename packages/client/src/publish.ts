@@ -1,0 +1,113 @@
+/**
+ * Publishing a request: what a nats.js (@nats-io/* 3.x) publish failure *is*, and the one publish-with-retry that the
+ * SDK and the service's front door share. Typed errors and JetStream API codes first; text only where the library
+ * gives nothing else (a client-side max_payload refusal is a plain InvalidArgumentError).
+ */
+import { errors } from "@nats-io/transport-node";
+import { JetStreamApiError } from "@nats-io/jetstream";
+import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
+import type { MsgHdrs } from "@nats-io/transport-node";
+import { ErrorCode } from "./errors.ts";
+
+export type NatsFailure =
+  /** The stream (or the account or server behind it) has no room: try later. */
+  | "full"
+  /** The message is larger than the stream's max_msg_size or the connection's max_payload. */
+  | "too-large"
+  /** A timeout, no responders (no stream leader yet, an election), a disconnect or a draining connection. */
+  | "transient"
+  | "other";
+
+/** JetStream API error codes (nats-server errors.json) meaning "no room left". */
+export const FULL_API_CODES: ReadonlySet<number> = new Set([
+  10077, // JSStreamStoreFailedF: "maximum messages exceeded", "maximum bytes exceeded" on a discard-new stream
+  10023, // JSInsufficientResourcesErr: "insufficient resources"
+  10002, // JSAccountResourcesExceededErr: "resource limits exceeded for account"
+  10047, // JSStorageResourcesExceededErr
+  10028, // JSMemoryResourcesExceededErr
+  10078, // JSStreamStoreFailedF's sibling on older servers: "maximum bytes exceeded"
+  10027, // JSStreamResourcesExceeded
+]);
+/** JSStreamMessageExceedsMaximumErr: "message size exceeds maximum allowed" (the stream's max_msg_size). */
+export const MESSAGE_TOO_LARGE_API_CODE = 10054;
+
+/** The error and its causes, outermost first (nats.js wraps, e.g. JetStreamNotEnabled ← RequestError ← NoResponders). */
+export function errorChain(err: unknown): unknown[] {
+  const out: unknown[] = [];
+  for (let e = err; e !== undefined && e !== null && out.length < 8; e = (e as { cause?: unknown }).cause) out.push(e);
+  return out;
+}
+
+export function classifyNatsError(err: unknown): NatsFailure {
+  for (const e of errorChain(err)) {
+    if (e instanceof JetStreamApiError) {
+      if (FULL_API_CODES.has(e.code)) return "full";
+      if (e.code === MESSAGE_TOO_LARGE_API_CODE) return "too-large";
+      // 503 with any other code: JetStream temporarily unavailable (no leader during an election).
+      return e.status === 503 ? "transient" : "other";
+    }
+    if (e instanceof errors.InvalidArgumentError && /max_payload/.test(e.message)) return "too-large";
+    if (
+      e instanceof errors.TimeoutError ||
+      e instanceof errors.NoRespondersError ||
+      e instanceof errors.RequestError ||
+      e instanceof errors.DrainingConnectionError
+    ) {
+      return "transient";
+    }
+  }
+  return "other";
+}
+
+/**
+ * A plain Error that still says "full": nats.js reports some JetStream refusals (the object store's chunk publishes,
+ * older servers) as a bare Error carrying the API code or only the server's text.
+ */
+const FULL_TEXT = /maximum (messages|bytes)|resource limits|resources exceeded|store failed|insufficient (storage )?resources|no space/i;
+const TOO_LARGE_TEXT = /message size exceeds maximum|maximum payload/i;
+
+/**
+ * What a failed JetStream publish means for a caller: a full stream or store is OFA_ERR_OVERLOADED (try later;
+ * distinct from a timeout), an oversize message OFA_ERR_PAYLOAD_TOO_LARGE, anything else OFA_ERR_INTERNAL. The SDK,
+ * the CLI and the front door all answer with it.
+ */
+export function publishFailureCode(err: unknown): ErrorCode {
+  const kind = classifyNatsError(err);
+  if (kind === "full") return ErrorCode.OVERLOADED;
+  if (kind === "too-large") return ErrorCode.PAYLOAD_TOO_LARGE;
+  for (const e of errorChain(err)) {
+    const code = Number((e as { code?: unknown } | undefined)?.code);
+    const message = e instanceof Error ? e.message : String(e);
+    if (FULL_API_CODES.has(code) || FULL_TEXT.test(message)) return ErrorCode.OVERLOADED;
+    if (code === MESSAGE_TOO_LARGE_API_CODE || TOO_LARGE_TEXT.test(message)) return ErrorCode.PAYLOAD_TOO_LARGE;
+  }
+  return ErrorCode.INTERNAL;
+}
+
+/** First pause before re-sending a publish that failed transiently; grows per attempt up to 2 s. */
+const PUBLISH_RETRY_MS = 250;
+
+export interface RetryPublishOptions {
+  /** Nats-Msg-Id: the same on every attempt, so JetStream drops a duplicate if an earlier attempt did land. */
+  readonly msgID: string;
+  readonly headers: MsgHdrs;
+  /** Give up (throw the last failure) once a retry would start after this time (ms since the epoch). */
+  readonly untilMs: number;
+}
+
+/**
+ * A publish that times out or finds no stream leader (an election takes seconds on a cluster) is sent again with the
+ * same Nats-Msg-Id until `untilMs`: JetStream drops the duplicate if an earlier attempt did land, so retrying never
+ * doubles a request. A full stream or a refused message is not retried (see publishFailureCode).
+ */
+export async function publishWithRetry(js: JetStreamClient, subject: string, data: Uint8Array | string, opts: RetryPublishOptions): Promise<PubAck> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await js.publish(subject, data, { msgID: opts.msgID, headers: opts.headers, timeout: Math.max(1_000, Math.min(5_000, opts.untilMs - Date.now())) });
+    } catch (err) {
+      // Transient: what a leader election or a reconnect explains (not a full stream, not a bad request).
+      if (classifyNatsError(err) !== "transient" || Date.now() + PUBLISH_RETRY_MS >= opts.untilMs) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(PUBLISH_RETRY_MS * attempt, 2_000)));
+    }
+  }
+}
