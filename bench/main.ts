@@ -23,6 +23,7 @@ import { measurePreprocess, renderPreprocess } from "./preprocess.ts";
 import { POLICY_ROUNDS, policyGoals, policyMarkdown, policyModelDir, policyUnavailable, runPolicy, type PolicyResults } from "./policy.ts";
 import { renderMarkdown, resultsReplacer } from "./report.ts";
 import { runTiny, type TinyResults } from "./tiny.ts";
+import { gpuSection, renderGpu } from "./gpu/section.ts";
 
 const RESULTS_DIR = fileURLToPath(new URL("./results/", import.meta.url));
 /** One OFA-large session peaks near 4 GB resident (plus the raw loop before it); below this the OOM killer would be a risk. */
@@ -136,6 +137,9 @@ async function main(): Promise<void> {
   if (plan.large && large && int8Note) notes.push(`int8 section skipped: ${int8Note}`);
   const int8: Int8Results | undefined = plan.large && large && !int8Note ? await section("int8 vs fp32", () => runInt8(plan, plan.large!, large, logDir, say)) : undefined;
   goals.add(...int8Goals(int8));
+  const gpu = await section("gpu (webgpu)", () => gpuSection(quick, plan.large?.modelDir, say));
+  if (gpu?.skipped) notes.push(gpu.skipped);
+  goals.add(...(gpu?.goals ?? []));
   const measured: Measured = { tiny, large, bus: over?.bus ?? [], prepare: over?.prepare ?? [] };
   const derived = derive(measured, plan.tiny.defaultBatch);
   goals.add(...goalsFromRows(derived.throughput, derived.overhead));
@@ -148,11 +152,11 @@ async function main(): Promise<void> {
     loadAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
     notes,
   };
-  const markdown = [renderMarkdown(meta, derived), preprocess ? renderPreprocess(preprocess) : "", cpuSide ? renderCpuSide(cpuSide) : "", cli ? renderCli(cli) : "", policyMarkdown(policyResults), renderInt8(int8, int8Note), renderGoals(goals.list())].filter(Boolean).join("\n");
+  const markdown = [renderMarkdown(meta, derived), preprocess ? renderPreprocess(preprocess) : "", cpuSide ? renderCpuSide(cpuSide) : "", cli ? renderCli(cli) : "", policyMarkdown(policyResults), renderInt8(int8, int8Note), renderGpu(gpu), renderGoals(goals.list())].filter(Boolean).join("\n");
   await mkdir(RESULTS_DIR, { recursive: true });
   const stamp = started.toISOString().replace(/[:.]/g, "-");
   const base = join(RESULTS_DIR, `${stamp}${quick ? "-quick" : ""}`);
-  await writeFile(`${base}.json`, `${JSON.stringify({ meta, goals: goals.list(), plan, derived, measured: { ...measured, preprocess, cpuSide, cli, policy: policyResults, int8 } }, resultsReplacer, 2)}\n`);
+  await writeFile(`${base}.json`, `${JSON.stringify({ meta, goals: goals.list(), plan, derived, measured: { ...measured, preprocess, cpuSide, cli, policy: policyResults, int8, gpu } }, resultsReplacer, 2)}\n`);
   await writeFile(`${base}.md`, markdown);
   process.stdout.write(`\n${markdown}\n`);
   say(`wrote ${base}.json and ${base}.md`);
