@@ -39,7 +39,10 @@ async function run(config: Config, workerId: number, logger: Logger): Promise<vo
   });
   logger.info({ model: model.info }, "model loaded");
   const cache = config.cacheTtlMs > 0 ? await VerdictCache.open(nc).catch(() => undefined) : undefined;
-  const consumer = new EntailmentConsumer(natsConsumerDeps(nc, { model, cache, logger, metrics, settings: consumerSettings(config, workerId) }));
+  const consumer = new EntailmentConsumer({
+    ...natsConsumerDeps(nc, { model, cache, logger, metrics, settings: consumerSettings(config, workerId) }),
+    onHolding: (acks) => send({ kind: "holding", acks }),
+  });
   let draining: Promise<void> | undefined;
   drainWorker = (graceMs) =>
     (draining ??= (async () => {
@@ -49,7 +52,8 @@ async function run(config: Config, workerId: number, logger: Logger): Promise<vo
       logger.info({ leftover }, "drained");
       await within(nc.drain(), CLOSE_STEP_MS); // flushes acks and publishes before closing
       await within(model.close(), CLOSE_STEP_MS);
-      send({ kind: "drained", leftover });
+      const final = await registry.getMetricsAsJSON().catch(() => undefined); // its counts live on in the supervisor
+      send({ kind: "drained", leftover, ...(final ? { metrics: final as never } : {}) });
       exitAfterFlush(logger, 0);
     })());
   process.on("message", (m: ToWorker) => {

@@ -93,9 +93,10 @@ export class Supervisor {
     sizeDecodePool(process.env, chosen.preprocessThreads);
     const workerConfig: Config = Object.freeze({ ...config, intraOpThreads: layout.intraOpThreads, maxBatch: chosen.maxBatch, preprocessThreads: chosen.preprocessThreads });
     logger.info({ node: process.version, typescript: process.features.typescript, config: redactConfig(config), layout, chosen: chosen.why }, "starting");
-    let sup: Supervisor | undefined;
-    const pool = new WorkerPool(workerConfig, layout.workers, logger, () => sup?.metrics.restarts.inc(), () => sup?.refreshWorkerGauges());
-    sup = new Supervisor(config, logger, nc, broker, pool);
+    const pool = new WorkerPool({ config: workerConfig, size: layout.workers, logger, handBack: (acks) => handBack(nc, acks, logger) });
+    const sup = new Supervisor(config, logger, nc, broker, pool);
+    pool.on("restart", () => sup.metrics.restarts.inc());
+    pool.on("change", () => sup.refreshWorkerGauges());
     sup.metrics.workersDesired.set(layout.workers);
     await sup.run();
     return sup;
@@ -214,6 +215,8 @@ export class Supervisor {
   }
 
   private rolling: Promise<{ ok: boolean; reason?: string; model?: unknown }> | undefined;
+  /** SIGHUPs received while a rollout ran: they are answered by one more rollout once it ends. */
+  private hangupsWaiting = 0;
 
   /** Rolls every worker onto the model in `modelDir` (default: the configured one, re-read). One rollout at a time. */
   async reloadModel(modelDir = this.config.modelDir): Promise<{ ok: boolean; reason?: string; model?: unknown }> {
@@ -228,7 +231,32 @@ export class Supervisor {
       return result;
     } finally {
       this.rolling = undefined;
+      this.afterRollout();
     }
+  }
+
+  /**
+   * SIGHUP: roll the workers onto the configured model directory, re-read. Every SIGHUP gets one log line. Those that
+   * arrive while a rollout runs are coalesced into one more rollout after it (the directory may have changed since that
+   * rollout read it); a storm of them costs at most that one.
+   */
+  hangup(): void {
+    if (this.draining) return this.logger.info({ signal: "SIGHUP" }, "SIGHUP ignored: draining");
+    if (this.rolling) {
+      this.hangupsWaiting += 1;
+      this.logger.info({ signal: "SIGHUP", coalesced: this.hangupsWaiting }, "SIGHUP during a model rollout: coalesced into one more rollout after it");
+      return;
+    }
+    this.logger.info({ signal: "SIGHUP", modelDir: this.config.modelDir }, "SIGHUP: rolling the workers onto the configured model");
+    void this.reloadModel();
+  }
+
+  private afterRollout(): void {
+    if (this.hangupsWaiting === 0 || this.draining) return;
+    const coalesced = this.hangupsWaiting;
+    this.hangupsWaiting = 0;
+    this.logger.info({ signal: "SIGHUP", coalesced, modelDir: this.config.modelDir }, "rolling again for the SIGHUPs received during the rollout");
+    void this.reloadModel();
   }
 
   /** Drains: stop taking work, let workers finish and ack, then close. Idempotent. */
@@ -262,6 +290,20 @@ export class Supervisor {
     this.pool.killAll();
     this.broker?.kill();
     this.logger.warn("exiting now");
+  }
+}
+
+/**
+ * Naks requests by the ack subjects of their deliveries (a dead worker's): JetStream takes an ack from any
+ * connection, so the supervisor hands them back at once instead of the ack wait. One a message, flushed; a failure
+ * only leaves them to the ack wait, as before.
+ */
+function handBack(nc: NatsConnection, acks: readonly string[], logger: Logger): void {
+  try {
+    for (const ack of acks) if (ack.startsWith("$JS.ACK.")) nc.publish(ack, "-NAK");
+    void nc.flush().catch(() => undefined);
+  } catch (err) {
+    logger.warn({ err, requests: acks.length }, "could not hand a gone worker's requests back; they are redelivered after the ack wait");
   }
 }
 
