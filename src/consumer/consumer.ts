@@ -165,8 +165,10 @@ export class EntailmentConsumer {
   }
 
   private onMessage(lane: Lane, msg: JsMsg): void {
-    if (this.state !== "ready") {
-      msg.nak(); // arrived after drain began: hand it straight to another worker
+    // Draining, the last pulls run out (puller.ts) and what they bring is served within the grace like the rest; once
+    // closed (or before ready), a delivery is handed straight to another worker.
+    if (this.state !== "ready" && this.state !== "draining") {
+      msg.nak();
       return;
     }
     const { metrics, settings } = this.deps;

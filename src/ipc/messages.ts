@@ -3,6 +3,14 @@ import type { MetricObjectWithValues, MetricValue } from "prom-client";
 import type { Config } from "../config/index.ts";
 import type { ModelInfo } from "../protocol/verdict.ts";
 
+/**
+ * How long a worker's pull request stays open at the broker (its fetch expiry). The supervisor waits this out before
+ * handing back a dead worker's requests: offered sooner, a request goes to the dead worker's still-open pull, which
+ * nats-server 2.9 takes back without counting the delivery (measured: the redelivery then says delivery 1 again, so a
+ * request that kills every worker it reaches would never run out of deliveries).
+ */
+export const WORKER_PULL_EXPIRES_MS = 2_000;
+
 export type ToWorker =
   | { kind: "init"; workerId: number; config: Config }
   | { kind: "drain"; graceMs: number }

@@ -11,7 +11,7 @@ import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { CarriedTotals, monotonicPart } from "../metrics/carry.ts";
 import type { ModelInfo } from "../protocol/verdict.ts";
-import type { WorkerMetricsSnapshot } from "../ipc/messages.ts";
+import { WORKER_PULL_EXPIRES_MS, type WorkerMetricsSnapshot } from "../ipc/messages.ts";
 import { restartDelayMs, STABLE_AFTER_MS } from "./backoff.ts";
 import { judgeSilence, silenceCheckEveryMs } from "./silence.ts";
 import { NOT_READY_IN_TIME, WorkerHandle, type WorkerExit } from "./worker-handle.ts";
@@ -22,6 +22,8 @@ const METRICS_TIMEOUT_MS = 2_000;
  * most the counts since the later of its last scrape and this poll (a drained worker loses none: it sends its last).
  */
 export const METRICS_KEEP_EVERY_MS = 15_000;
+/** A gone worker's requests are handed back once its last pull has expired (see WORKER_PULL_EXPIRES_MS). */
+const HAND_BACK_AFTER_MS = WORKER_PULL_EXPIRES_MS + 500;
 /** Bound on a retired worker's drain past the grace before it is killed. */
 const RETIRE_FORCE_MS = 5_000;
 
@@ -115,8 +117,8 @@ export class WorkerPool extends EventEmitter<{ change: []; restart: [] }> {
     const fatal = handle.fatalMessage;
     if (fatal !== undefined && exit.permanentFailure === undefined) this.deps.logger.error({ worker: handle.id, reason: fatal }, "worker failed");
     if (exit.holding.length > 0) {
-      this.deps.logger.warn({ worker: handle.id, pid: handle.pid, requests: exit.holding.length }, "worker ended holding requests; handing them back for redelivery now");
-      this.deps.handBack(exit.holding);
+      this.deps.logger.warn({ worker: handle.id, pid: handle.pid, requests: exit.holding.length, inMs: HAND_BACK_AFTER_MS }, "worker ended holding requests; handing them back for redelivery");
+      setTimeout(() => this.deps.handBack(exit.holding), HAND_BACK_AFTER_MS).unref();
     }
     const slot = this.slots.find((s) => s.handle === handle);
     if (!slot) return; // a retired worker (rollout): its slot already has its successor
