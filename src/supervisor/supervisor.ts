@@ -255,7 +255,7 @@ export class Supervisor {
     if (this.hangupsWaiting === 0 || this.draining) return;
     const coalesced = this.hangupsWaiting;
     this.hangupsWaiting = 0;
-    this.logger.info({ signal: "SIGHUP", coalesced, modelDir: this.config.modelDir }, "rolling again for the SIGHUPs received during the rollout");
+    this.logger.info({ coalesced, modelDir: this.config.modelDir }, "rolling again for the SIGHUPs received during the rollout");
     void this.reloadModel();
   }
 
