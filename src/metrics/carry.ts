@@ -47,3 +47,27 @@ export class CarriedTotals {
     return [...this.families.values()].map(({ family, series }) => ({ ...family, values: [...series.values()] }));
   }
 }
+
+/**
+ * The last guard: a monotonic series never reads lower than it did at the previous scrape. Sums of floating-point
+ * values taken in another order (a worker's counts moved into the carried totals) can differ in the last bit — seen:
+ * ofa_nodejs_gc_duration_seconds_sum 0.012578183999983594 → …592 across a rollout — and Prometheus reads any fall as
+ * a reset. Gauges pass untouched.
+ */
+export class MonotonicFloor {
+  private readonly last = new Map<string, number>();
+
+  apply(snapshot: Snapshot): Snapshot {
+    return snapshot.map((family) => {
+      if (!monotonic(family)) return family;
+      const values = family.values.map((value) => {
+        const key = `${family.name}|${seriesKey(value)}`;
+        const floor = this.last.get(key) ?? -Infinity;
+        const kept = value.value < floor ? { ...value, value: floor } : value;
+        this.last.set(key, kept.value);
+        return kept;
+      });
+      return { ...family, values };
+    });
+  }
+}

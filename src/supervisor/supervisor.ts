@@ -13,6 +13,7 @@ import { EmbeddedBroker, hostPort, isListening } from "../broker/embedded.ts";
 import { redactConfig, type Config } from "../config/index.ts";
 import { connectNats } from "../nats/connect.ts";
 import type { Logger } from "../log/logger.ts";
+import { MonotonicFloor } from "../metrics/carry.ts";
 import { collectProcessMetrics, createSupervisorMetrics, type SupervisorMetrics } from "../metrics/definitions.ts";
 import { LANES, STREAMS, asyncApiDocument, consumerName, type Lane } from "../protocol/index.ts";
 import { DeadLetterMover } from "./dead-letters.ts";
@@ -40,6 +41,8 @@ export class Supervisor {
   private readonly registry = new Registry();
   private readonly metrics: SupervisorMetrics;
   private readonly lanes = new Map<Lane, LaneInfo>();
+  /** /metrics never shows a counter lower than it showed before (src/metrics/carry.ts). */
+  private readonly floor = new MonotonicFloor();
   private natsUp = true;
   private draining = false;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -172,7 +175,8 @@ export class Supervisor {
       metrics: async () => {
         const snapshots = await this.pool.collectMetrics();
         const merged = AggregatorRegistry.aggregate([await this.registry.getMetricsAsJSON(), ...snapshots] as never);
-        return { contentType: merged.contentType, body: await merged.metrics() };
+        const floored = AggregatorRegistry.aggregate([this.floor.apply((await merged.getMetricsAsJSON()) as never)] as never);
+        return { contentType: floored.contentType, body: await floored.metrics() };
       },
       status: async () => this.status(),
       reloadModel: (modelDir) => this.reloadModel(modelDir),

@@ -47,7 +47,7 @@ export class WorkerHandle {
   readonly startedAtMs = Date.now();
   /** Settles once: ready, or why not (exited first, or not ready within the timeout, then killed). */
   readonly ready: Promise<ReadyOutcome>;
-  /** Settles once, when the process has exited. */
+  /** Settles once, when the process has exited and its IPC channel is closed. */
   readonly exited: Promise<WorkerExit>;
   private stateNow: HandleState = { kind: "starting" };
   /** When the worker last said anything over IPC (heartbeats included); undefined until it first does. */
@@ -75,7 +75,9 @@ export class WorkerHandle {
       };
     });
     this.exited = new Promise<WorkerExit>((resolve) => {
-      this.child.once("exit", (code, signal) => {
+      // "close", not "exit": it comes once the IPC channel is read to its end too, so the last `holding` or `drained`
+      // a worker wrote before it died is not missed (node may emit "exit" with messages still unread).
+      this.child.once("close", (code: number | null, signal: NodeJS.Signals | null) => {
         this.child.removeAllListeners("message");
         const exit: WorkerExit = {
           code,
