@@ -47,10 +47,10 @@ test("fault - a worker killed with SIGKILL holding requests: they are handed bac
     async () => {
       await service.get("/metrics"); // refreshes what each worker holds where that is only learnt from a scrape
       const busiest = (await service.status()).workers.map((w) => ({ pid: w.pid, held: (w as unknown as { held: number }).held })).sort((a, b) => b.held - a.held)[0];
-      if (busiest && busiest.held >= 4) victim = busiest;
+      if (busiest && busiest.held >= 2) victim = busiest;
       return victim !== undefined;
     },
-    { name: "a worker holds requests", timeoutMs: 30_000, intervalMs: 10 },
+    { name: "a worker holds requests", timeoutMs: 30_000 },
   );
   process.kill(victim!.pid, "SIGKILL");
   t.diagnostic(`killed pid ${victim!.pid} holding ${victim!.held}`);

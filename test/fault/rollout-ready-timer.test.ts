@@ -19,8 +19,7 @@ test("fault - a rolled-out worker that heartbeats before ready is not killed whe
   const { service, client } = await startStack(t, {
     OFA_WORKERS: "1",
     OFA_CACHE_TTL_MS: "0",
-    OFA_WORKER_READY_TIMEOUT_MS: String(READY_TIMEOUT_MS),
-    OFA_WORKER_SILENCE_MS: "1000", // heartbeats every 250 ms: several before the model is loaded
+    OFA_WORKER_READY_TIMEOUT_MS: String(READY_TIMEOUT_MS), // a worker heartbeats from its first moment (parent-watch.ts)
   });
   const before = (await service.status()).workers[0]!;
   const rolloutStartedAt = Date.now();
