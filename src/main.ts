@@ -68,7 +68,7 @@ withSettings(program.command("serve").description("run the supervisor, its worke
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
-  process.on("SIGHUP", () => void supervisor.reloadModel()); // re-read OFA_MODEL_DIR, worker by worker
+  process.on("SIGHUP", () => supervisor.hangup()); // re-read OFA_MODEL_DIR, worker by worker; coalesced during a rollout
 });
 
 withSettings(program.command("provision").description("create or update the JetStream streams, consumers and buckets"))

@@ -70,6 +70,8 @@ export interface ConsumerDeps {
   readonly settings: ConsumerSettings;
   /** Every held request, heartbeated; default: a HeldSet beating every ackWait/3 that reports ofa_in_flight. */
   readonly held?: HeldSet;
+  /** Told the ack subjects of every held request whenever they change (the worker tells its supervisor). */
+  readonly onHolding?: (acks: string[]) => void;
   readonly clock?: Clock;
 }
 
@@ -102,7 +104,7 @@ export class EntailmentConsumer {
     this.deps = deps;
     const { settings, metrics, model } = deps;
     this.clock = deps.clock ?? systemClock;
-    this.held = deps.held ?? new HeldSet(Math.max(100, Math.floor(settings.ackWaitMs / 3)), (n) => metrics.inFlight.set(n));
+    this.held = deps.held ?? new HeldSet(Math.max(100, Math.floor(settings.ackWaitMs / 3)), (n) => metrics.inFlight.set(n), deps.onHolding);
     this.capacityOf = new Capacity({ maxBatch: settings.maxBatch, held: this.held });
     this.admission = { model, images: deps.images, cache: deps.cache, limits: settings.limits, now: () => this.clock.now() };
     this.settler = new Settler({
@@ -163,8 +165,10 @@ export class EntailmentConsumer {
   }
 
   private onMessage(lane: Lane, msg: JsMsg): void {
-    if (this.state !== "ready") {
-      msg.nak(); // arrived after drain began: hand it straight to another worker
+    // Draining, the last pulls run out (puller.ts) and what they bring is served within the grace like the rest; once
+    // closed (or before ready), a delivery is handed straight to another worker.
+    if (this.state !== "ready" && this.state !== "draining") {
+      msg.nak();
       return;
     }
     const { metrics, settings } = this.deps;

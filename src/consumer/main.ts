@@ -43,7 +43,10 @@ async function run(config: Config, workerId: number, logger: Logger): Promise<vo
   });
   logger.info({ model: model.info, ...(model.placement ? { placement: model.placement } : {}) }, "model loaded");
   const cache = config.cacheTtlMs > 0 ? await VerdictCache.open(nc).catch(() => undefined) : undefined;
-  const consumer = new EntailmentConsumer(natsConsumerDeps(nc, { model, cache, logger, metrics, settings: consumerSettings(config, workerId) }));
+  const consumer = new EntailmentConsumer({
+    ...natsConsumerDeps(nc, { model, cache, logger, metrics, settings: consumerSettings(config, workerId) }),
+    onHolding: (acks) => send({ kind: "holding", acks }),
+  });
   let draining: Promise<void> | undefined;
   drainWorker = (graceMs) =>
     (draining ??= (async () => {
@@ -53,6 +56,8 @@ async function run(config: Config, workerId: number, logger: Logger): Promise<vo
       logger.info({ leftover }, "drained");
       await within(nc.drain(), CLOSE_STEP_MS); // flushes acks and publishes before closing
       await within(model.close(), CLOSE_STEP_MS);
+      const final = await registry.getMetricsAsJSON().catch(() => undefined); // its counts live on in the supervisor
+      send({ kind: "drained", leftover, ...(final ? { metrics: final as never } : {}) });
       exitAfterFlush(logger, 0);
     })());
   process.on("message", (m: ToWorker) => {

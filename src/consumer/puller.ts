@@ -7,6 +7,7 @@
 import type { Consumer, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "../log/logger.ts";
 import type { Lane } from "../protocol/index.ts";
+import { WORKER_PULL_EXPIRES_MS } from "../ipc/messages.ts";
 import { Signal } from "./signal.ts";
 
 export interface Room {
@@ -18,8 +19,10 @@ export interface Room {
   readonly changed: Signal;
 }
 
-const FETCH_EXPIRES_MS = 2_000;
+const FETCH_EXPIRES_MS = WORKER_PULL_EXPIRES_MS;
 const ERROR_BACKOFF_MS = 500;
+/** A fetch ends by itself within its expiry (the server's 408) or two missed idle heartbeats (1 s each) after it. */
+const STOP_BOUND_MS = FETCH_EXPIRES_MS + 1_500;
 
 export class LanePuller {
   private stopped = false;
@@ -81,11 +84,18 @@ export class LanePuller {
     }
   }
 
-  /** Stops pulling; resolves when the loop has ended. Messages already on their way still reach onMessage. */
+  /**
+   * Stops pulling; resolves when the loop has ended. The open fetch is not cancelled: JetStream (2.9) keeps a pull
+   * request open until it expires whatever the client does, and a message it delivers to an inbox nobody listens on
+   * any more waits an ack wait (30 s by default) before anyone gets it. So the fetch runs out (≤ FETCH_EXPIRES_MS) and
+   * what it still brings reaches onMessage (a draining consumer serves it within its grace). Cancelled only if it
+   * outlasts that.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.current?.stop();
     this.room.changed.notify();
+    const ended = await Promise.race([this.loop?.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), STOP_BOUND_MS).unref())]);
+    if (ended === false) this.current?.stop();
     await this.loop;
   }
 }

@@ -1,22 +1,33 @@
 /**
- * The worker processes: fork N, restart a crashed one with backoff, ask each for its metrics, drain them all.
- * Each worker is a forked Node process running src/consumer/main.ts, configured over IPC.
+ * The worker processes: N slots, each holding one WorkerHandle (worker-handle.ts, the one owner of a process).
+ * The pool starts them, restarts a crashed one with backoff, swaps in a new one during a model rollout, drains them
+ * all, and emits `change` (a worker's state changed) and `restart` (a crashed worker is being restarted).
+ * When a worker ends without draining (killed, crashed), the requests it reported holding are handed back at once
+ * (`handBack`: the supervisor naks them), so no caller waits an ack wait for a replaced worker; its last metrics are
+ * carried (src/metrics/carry.ts), so counters never fall.
  */
-import { fork, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { EventEmitter } from "node:events";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
+import { CarriedTotals, monotonicPart } from "../metrics/carry.ts";
 import type { ModelInfo } from "../protocol/verdict.ts";
+import { WORKER_PULL_EXPIRES_MS, type WorkerMetricsSnapshot } from "../ipc/messages.ts";
 import { restartDelayMs, STABLE_AFTER_MS } from "./backoff.ts";
-import type { FromWorker, ToWorker, WorkerMetricsSnapshot } from "../ipc/messages.ts";
 import type { Placement } from "../model/index.ts";
 import { heartbeatEveryMs } from "../runtime/bounds.ts";
 import { judgeSilence } from "./silence.ts";
+import { NOT_READY_IN_TIME, WorkerHandle, type WorkerExit } from "./worker-handle.ts";
 
-const WORKER_ENTRY = fileURLToPath(new URL("../consumer/main.ts", import.meta.url));
 const METRICS_TIMEOUT_MS = 2_000;
-/** A replacement worker must load its model and pass the smoke inference within this (OFA-large on CPU: ~15 s). */
-const CANDIDATE_READY_TIMEOUT_MS = 10 * 60_000;
+/**
+ * How often the pool takes every worker's metrics even without a scrape: a worker killed with SIGKILL loses at
+ * most the counts since the later of its last scrape and this poll (a drained worker loses none: it sends its last).
+ */
+export const METRICS_KEEP_EVERY_MS = 15_000;
+/** A gone worker's requests are handed back once its last pull has expired (see WORKER_PULL_EXPIRES_MS). */
+const HAND_BACK_AFTER_MS = WORKER_PULL_EXPIRES_MS + 500;
+/** Bound on a retired worker's drain past the grace before it is killed. */
+const RETIRE_FORCE_MS = 5_000;
 
 /** failed: stopped by a start-up failure a restart cannot heal; not restarted (WorkerView.failure says why). */
 export type WorkerState = "starting" | "ready" | "draining" | "exited" | "failed";
@@ -38,89 +49,127 @@ export interface WorkerView {
 }
 
 interface WorkerSlot {
-  id: number;
-  child: ChildProcess | undefined;
-  state: WorkerState;
+  readonly id: number;
+  handle: WorkerHandle | undefined;
   restarts: number;
   consecutiveCrashes: number;
-  model: ModelInfo | undefined;
-  held: number;
-  startedAtMs: number;
   restartTimer: NodeJS.Timeout | undefined;
-  failure?: string;
-  /** When the worker last said anything over IPC (heartbeats included); undefined until it first does. */
-  lastHeardAtMs: number | undefined;
+  failure: string | undefined;
   silent: boolean;
-  placement?: Placement;
 }
 
-export class WorkerPool {
+export interface PoolDeps {
+  readonly config: Config;
+  readonly size: number;
+  readonly logger: Logger;
+  /** Hands requests back to JetStream for immediate redelivery, by the ack subjects of their deliveries. */
+  readonly handBack: (acks: readonly string[]) => void;
+}
+
+export class WorkerPool extends EventEmitter<{ change: []; restart: [] }> {
   private readonly slots: WorkerSlot[] = [];
   private draining = false;
-  private nextRequest = 1;
-  private readonly metricWaiters = new Map<number, (m: WorkerMetricsSnapshot) => void>();
   private silenceTimer: NodeJS.Timeout | undefined;
-
+  private metricsTimer: NodeJS.Timeout | undefined;
+  private readonly carried = new CarriedTotals();
+  private readonly loggedFailures = new Set<string>();
   private config: Config;
-  private readonly size: number;
-  private readonly logger: Logger;
-  private readonly onRestart: () => void;
-  private readonly onChange: () => void;
-  constructor(
-    config: Config,
-    size: number,
-    logger: Logger,
-    onRestart: () => void,
-    onChange: () => void,
-  ) {
-    this.config = config;
-    this.size = size;
-    this.logger = logger;
-    this.onRestart = onRestart;
-    this.onChange = onChange;
+  private readonly deps: PoolDeps;
+
+  constructor(deps: PoolDeps) {
+    super();
+    this.deps = deps;
+    this.config = deps.config;
   }
 
   start(): void {
-    for (let id = 1; id <= this.size; id++) {
-      const slot: WorkerSlot = { id, child: undefined, state: "starting", restarts: 0, consecutiveCrashes: 0, model: undefined, held: 0, startedAtMs: 0, restartTimer: undefined, lastHeardAtMs: undefined, silent: false };
+    for (let id = 1; id <= this.deps.size; id++) {
+      const slot: WorkerSlot = { id, handle: undefined, restarts: 0, consecutiveCrashes: 0, restartTimer: undefined, failure: undefined, silent: false };
       this.slots.push(slot);
       this.spawn(slot);
     }
     this.silenceTimer = setInterval(() => this.checkSilence(), heartbeatEveryMs(this.config.workerSilenceMs)); // looks as often as workers beat
     this.silenceTimer.unref();
+    this.metricsTimer = setInterval(() => void this.collectMetrics(), METRICS_KEEP_EVERY_MS);
+    this.metricsTimer.unref();
+  }
+
+  private startHandle(id: number, config: Config): WorkerHandle {
+    const handle = new WorkerHandle({ id, config, readyTimeoutMs: config.workerReadyTimeoutMs });
+    this.deps.logger.info({ worker: id, workerPid: handle.pid }, "worker started");
+    void handle.exited.then((exit) => this.ended(handle, exit));
+    return handle;
+  }
+
+  private spawn(slot: WorkerSlot): void {
+    const handle = this.startHandle(slot.id, this.config);
+    this.install(slot, handle);
+    void handle.ready.then((outcome) => {
+      if (!outcome.ok && handle.killReason === NOT_READY_IN_TIME) this.deps.logger.error({ worker: slot.id, workerPid: handle.pid, readyTimeoutMs: this.config.workerReadyTimeoutMs }, "worker not ready in time; killed");
+      this.emit("change");
+    });
+  }
+
+  private install(slot: WorkerSlot, handle: WorkerHandle): void {
+    clearTimeout(slot.restartTimer); // a restart pending for the slot's previous worker must not start a second one
+    Object.assign(slot, { handle, restartTimer: undefined, silent: false, failure: undefined });
+  }
+
+  /** Every ending of every handle, current or retired, comes here once. */
+  private ended(handle: WorkerHandle, exit: WorkerExit): void {
+    this.carried.add(exit.lastMetrics);
+    const fatal = handle.fatalMessage;
+    if (fatal !== undefined && exit.permanentFailure === undefined) this.deps.logger.error({ worker: handle.id, reason: fatal }, "worker failed");
+    if (exit.holding.length > 0) {
+      this.deps.logger.warn({ worker: handle.id, workerPid: handle.pid, requests: exit.holding.length, inMs: HAND_BACK_AFTER_MS }, "worker ended holding requests; handing them back for redelivery");
+      setTimeout(() => this.deps.handBack(exit.holding), HAND_BACK_AFTER_MS).unref();
+    }
+    const slot = this.slots.find((s) => s.handle === handle);
+    if (!slot) return; // a retired worker (rollout): its slot already has its successor
+    slot.failure = exit.permanentFailure;
+    this.emit("change");
+    if (this.draining || this.refuseRestart(slot)) return;
+    const wasStable = Date.now() - handle.startedAtMs > STABLE_AFTER_MS;
+    slot.consecutiveCrashes = wasStable ? 1 : slot.consecutiveCrashes + 1;
+    slot.restarts += 1;
+    this.emit("restart");
+    const delay = restartDelayMs(slot.consecutiveCrashes, this.config.restartBackoffMs);
+    this.deps.logger.warn({ worker: slot.id, workerPid: handle.pid, code: exit.code, signal: exit.signal, restartInMs: delay }, "worker exited; restarting");
+    slot.restartTimer = setTimeout(() => this.spawn(slot), delay);
+  }
+
+  /** A worker that failed in a way no restart heals stays down; the reason is logged once for the whole pool. */
+  private refuseRestart(slot: WorkerSlot): boolean {
+    if (slot.failure === undefined) return false;
+    if (!this.loggedFailures.has(slot.failure)) {
+      this.loggedFailures.add(slot.failure);
+      this.deps.logger.error({ worker: slot.id, reason: slot.failure }, "worker cannot start and will not be restarted");
+    }
+    return true;
   }
 
   /** Reports workers that stopped heartbeating, and replaces (SIGKILL, then the usual restart) those that stay silent. */
   private checkSilence(): void {
     const bound = this.config.workerSilenceMs;
     for (const slot of this.slots) {
-      if (!slot.child || slot.state === "exited" || slot.state === "draining") continue;
-      const judged = judgeSilence(slot.lastHeardAtMs, Date.now(), bound);
+      const handle = slot.handle;
+      if (!handle || handle.isExited || handle.state.kind === "draining" || handle.killReason) continue;
+      const judged = judgeSilence(handle.lastHeardAtMs, Date.now(), bound);
+      if (judged === "heard" && slot.silent) {
+        slot.silent = false;
+        this.deps.logger.info({ worker: slot.id }, "worker responsive again");
+        this.emit("change");
+      }
       if (judged !== "heard" && !slot.silent) {
         slot.silent = true;
-        this.logger.warn({ worker: slot.id, workerPid: slot.child.pid, silentForMs: Date.now() - slot.lastHeardAtMs! }, "worker unresponsive: no heartbeat");
-        this.onChange();
+        this.deps.logger.warn({ worker: slot.id, workerPid: handle.pid, silentForMs: Date.now() - handle.lastHeardAtMs! }, "worker unresponsive: no heartbeat");
+        this.emit("change");
       }
       if (judged === "replace") {
-        this.logger.error({ worker: slot.id, workerPid: slot.child.pid }, "worker stayed silent; killing and replacing it (its requests will be redelivered)");
-        slot.lastHeardAtMs = undefined; // one kill per silence
-        slot.child.kill("SIGKILL");
+        this.deps.logger.error({ worker: slot.id, workerPid: handle.pid }, "worker stayed silent; killing and replacing it (its requests will be redelivered)");
+        handle.kill("it stayed silent");
       }
     }
-  }
-
-  private spawn(slot: WorkerSlot): void {
-    const child = this.forkWorker(slot.id, this.config);
-    Object.assign(slot, { child, state: "starting", model: undefined, held: 0, startedAtMs: Date.now(), lastHeardAtMs: undefined, silent: false });
-    child.on("message", (m: FromWorker) => this.onMessage(slot, m));
-    child.on("exit", (code, signal) => this.onExit(slot, child, code, signal));
-    this.logger.info({ worker: slot.id, workerPid: child.pid }, "worker started");
-  }
-
-  private forkWorker(id: number, config: Config): ChildProcess {
-    const child = fork(WORKER_ENTRY, [], { execArgv: [], serialization: "advanced", stdio: "inherit" });
-    child.send({ kind: "init", workerId: id, config } satisfies ToWorker);
-    return child;
   }
 
   /**
@@ -132,155 +181,85 @@ export class WorkerPool {
     const config: Config = Object.freeze({ ...this.config, modelDir });
     let model: ModelInfo | undefined;
     for (const slot of this.slots) {
-      const candidate = await this.startCandidate(slot.id, config);
-      if (!candidate.ok) return candidate;
-      model = candidate.model;
-      const old = slot.child;
-      Object.assign(slot, { child: candidate.child, state: "ready", model, held: 0, startedAtMs: Date.now(), consecutiveCrashes: 0, failure: undefined, lastHeardAtMs: Date.now(), silent: false, placement: candidate.placement });
-      candidate.child.on("message", (m: FromWorker) => this.onMessage(slot, m));
-      candidate.child.on("exit", (code, signal) => this.onExit(slot, candidate.child, code, signal));
-      if (old) await this.retire(old);
-      this.onChange();
+      if (this.draining) return { ok: false, reason: "draining" };
+      const candidate = this.startHandle(slot.id, config);
+      const outcome = await candidate.ready;
+      if (!outcome.ok) return outcome;
+      if (this.draining) return (void candidate.drain(this.config.drainGraceMs, RETIRE_FORCE_MS), { ok: false, reason: "draining" });
+      model = outcome.model;
+      const old = slot.handle;
+      this.install(slot, candidate);
+      slot.consecutiveCrashes = 0;
+      this.emit("change");
+      if (old) await old.drain(this.config.drainGraceMs, RETIRE_FORCE_MS, () => this.warnKill(old));
+      this.emit("change");
     }
     this.config = config;
     return { ok: true, model: model! };
   }
 
-  private startCandidate(id: number, config: Config): Promise<{ ok: true; child: ChildProcess; model: ModelInfo; placement?: Placement } | { ok: false; reason: string }> {
-    const child = this.forkWorker(id, config);
-    return new Promise((resolve) => {
-      const onMessage = (m: FromWorker) => {
-        if (m.kind === "ready") (child.off("exit", onExit), child.off("message", onMessage), resolve({ ok: true, child, model: m.model, placement: m.placement }));
-        if (m.kind === "fatal") reason = m.message;
-      };
-      let reason = "the new worker exited before it was ready";
-      const timer = setTimeout(() => ((reason = "the new worker was not ready in time"), child.kill("SIGKILL")), CANDIDATE_READY_TIMEOUT_MS);
-      const onExit = () => (clearTimeout(timer), child.off("message", onMessage), resolve({ ok: false, reason }));
-      child.on("message", onMessage);
-      child.once("exit", onExit);
-      child.once("message", (m: FromWorker) => m.kind === "ready" && clearTimeout(timer));
-    });
+  private warnKill(handle: WorkerHandle): void {
+    this.deps.logger.warn({ worker: handle.id, workerPid: handle.pid }, "worker did not drain in time; killing it (its requests will be redelivered)");
   }
 
-  private async retire(child: ChildProcess): Promise<void> {
-    if (child.exitCode !== null || child.signalCode !== null) return; // already gone (a failed or crashed slot)
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    if (child.connected) child.send({ kind: "drain", graceMs: this.config.drainGraceMs } satisfies ToWorker);
-    const timer = setTimeout(() => child.kill("SIGKILL"), this.config.drainGraceMs + 5_000);
-    await exited;
-    clearTimeout(timer);
-  }
-
-  private onMessage(slot: WorkerSlot, m: FromWorker): void {
-    slot.lastHeardAtMs = Date.now();
-    if (slot.silent) {
-      slot.silent = false;
-      this.logger.info({ worker: slot.id }, "worker responsive again");
-      this.onChange();
-    }
-    if (m.kind === "ready") {
-      slot.state = this.draining ? "draining" : "ready";
-      slot.model = m.model;
-      slot.placement = m.placement;
-      this.onChange();
-    } else if (m.kind === "metrics") {
-      slot.held = m.held;
-      this.metricWaiters.get(m.id)?.(m.metrics);
-    } else if (m.kind === "fatal" && m.permanent) {
-      slot.failure = m.message; // acted on at exit: no restart
-    } else if (m.kind === "fatal") {
-      this.logger.error({ worker: slot.id, reason: m.message }, "worker failed");
-    }
-  }
-
-  private onExit(slot: WorkerSlot, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
-    if (slot.child !== child) return;
-    slot.state = slot.failure === undefined ? "exited" : "failed";
-    this.onChange();
-    if (this.draining || this.refuseRestart(slot)) return;
-    const wasStable = Date.now() - slot.startedAtMs > STABLE_AFTER_MS;
-    slot.consecutiveCrashes = wasStable ? 1 : slot.consecutiveCrashes + 1;
-    slot.restarts += 1;
-    this.onRestart();
-    const delay = restartDelayMs(slot.consecutiveCrashes, this.config.restartBackoffMs);
-    this.logger.warn({ worker: slot.id, workerPid: child.pid, code, signal, restartInMs: delay }, "worker exited; restarting");
-    slot.restartTimer = setTimeout(() => this.spawn(slot), delay);
-  }
-
-  private readonly loggedFailures = new Set<string>();
-
-  /** A worker that failed in a way no restart heals stays down; the reason is logged once for the whole pool. */
-  private refuseRestart(slot: WorkerSlot): boolean {
-    if (slot.failure === undefined) return false;
-    if (!this.loggedFailures.has(slot.failure)) {
-      this.loggedFailures.add(slot.failure);
-      this.logger.error({ worker: slot.id, reason: slot.failure }, "worker cannot start and will not be restarted");
-    }
-    return true;
-  }
-
-  /** Every live worker's metrics; a worker that does not answer in time is left out of this scrape. */
+  /**
+   * Every live worker's metrics, plus the carried totals of gone ones (one more snapshot). A live worker that does
+   * not answer in time counts with the monotonic part of its last snapshot, so a slow scrape never lowers a counter.
+   */
   async collectMetrics(): Promise<WorkerMetricsSnapshot[]> {
+    const live = this.slots.flatMap((s) => (s.handle && !s.handle.isExited ? [{ handle: s.handle, silent: s.silent }] : []));
     // A silent worker would not answer either: asking it would only hold the scrape for the timeout.
-    const live = this.slots.filter((s) => s.child && s.state !== "exited" && s.child.connected && !s.silent);
-    const answers = live.map((slot) => {
-      const id = this.nextRequest++;
-      return new Promise<WorkerMetricsSnapshot | undefined>((resolve) => {
-        const timer = setTimeout(() => (this.metricWaiters.delete(id), resolve(undefined)), METRICS_TIMEOUT_MS);
-        this.metricWaiters.set(id, (m) => (clearTimeout(timer), this.metricWaiters.delete(id), resolve(m)));
-        slot.child!.send({ kind: "metrics-request", id } satisfies ToWorker, (err) => err && resolve(undefined));
-      });
+    const answers = await Promise.all(live.map(({ handle, silent }) => (silent ? undefined : handle.metrics(METRICS_TIMEOUT_MS))));
+    const out: WorkerMetricsSnapshot[] = [];
+    live.forEach(({ handle }, i) => {
+      if (handle.isExited) return; // ended meanwhile: its last snapshot is in the carried totals now
+      const answer = answers[i];
+      const last = handle.lastMetrics;
+      if (answer) out.push(answer);
+      else if (last) out.push(monotonicPart(last));
     });
-    return (await Promise.all(answers)).filter((m): m is WorkerMetricsSnapshot => m !== undefined);
+    out.push(this.carried.snapshot());
+    return out;
   }
 
   /** Tells every worker to drain; kills those still running after graceMs + forceMs. */
   async drain(graceMs: number, forceMs: number): Promise<void> {
-    this.draining = true;
-    clearInterval(this.silenceTimer);
-    const live = this.slots.filter((s) => s.child && s.state !== "exited");
-    for (const slot of this.slots) clearTimeout(slot.restartTimer);
-    await Promise.all(live.map((slot) => this.drainOne(slot, graceMs, forceMs)));
+    this.stopTimers();
+    const live = this.slots.flatMap((s) => (s.handle && !s.handle.isExited ? [s.handle] : []));
+    await Promise.all(live.map((h) => h.drain(graceMs, forceMs, () => this.warnKill(h))));
   }
 
-  private async drainOne(slot: WorkerSlot, graceMs: number, forceMs: number): Promise<void> {
-    const child = slot.child!;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    slot.state = "draining";
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    if (child.connected) child.send({ kind: "drain", graceMs } satisfies ToWorker);
-    else child.kill("SIGTERM");
-    const timer = setTimeout(() => {
-      this.logger.warn({ worker: slot.id, workerPid: child.pid }, "worker did not drain in time; killing it (its requests will be redelivered)");
-      child.kill("SIGKILL");
-    }, graceMs + forceMs);
-    await exited;
-    clearTimeout(timer);
+  private stopTimers(): void {
+    this.draining = true;
+    clearInterval(this.silenceTimer);
+    clearInterval(this.metricsTimer);
+    for (const slot of this.slots) clearTimeout(slot.restartTimer);
   }
 
   /** Kills every worker at once (second signal). */
   killAll(): void {
-    this.draining = true;
-    clearInterval(this.silenceTimer);
-    for (const slot of this.slots) {
-      clearTimeout(slot.restartTimer);
-      slot.child?.kill("SIGKILL");
-    }
+    this.stopTimers();
+    for (const slot of this.slots) slot.handle?.kill("the supervisor is exiting now");
   }
 
   view(): WorkerView[] {
-    return this.slots.map((s) => ({
-      id: s.id,
-      pid: s.child?.pid,
-      state: s.state,
-      restarts: s.restarts,
-      model: s.model,
-      held: s.held,
-      startedAt: new Date(s.startedAtMs).toISOString(),
-      ...(s.failure === undefined ? {} : { failure: s.failure }),
-      responsive: !s.silent,
-      silentForMs: s.lastHeardAtMs === undefined ? 0 : Math.max(0, Date.now() - s.lastHeardAtMs),
-      ...(s.placement ? { placement: s.placement } : {}),
-    }));
+    return this.slots.map((s) => {
+      const h = s.handle;
+      const kind = h?.state.kind ?? "exited";
+      const state: WorkerState = kind === "exited" ? (s.failure === undefined ? "exited" : "failed") : kind === "ready" && this.draining ? "draining" : kind;
+      return {
+        id: s.id,
+        pid: h?.pid,
+        state,
+        restarts: s.restarts,
+        model: h?.model,
+        held: h?.held ?? 0,
+        startedAt: new Date(h?.startedAtMs ?? 0).toISOString(),
+        ...(s.failure === undefined ? {} : { failure: s.failure }),
+        responsive: !s.silent,
+        silentForMs: h?.lastHeardAtMs === undefined ? 0 : Math.max(0, Date.now() - h.lastHeardAtMs),
+        ...(h?.placement ? { placement: h.placement } : {}),
+      };
+    });
   }
 }

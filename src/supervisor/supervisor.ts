@@ -13,6 +13,7 @@ import { EmbeddedBroker, hostPort, isListening } from "../broker/embedded.ts";
 import { redactConfig, type Config } from "../config/index.ts";
 import { connectNats, watchConnection } from "../nats/connect.ts";
 import type { Logger } from "../log/logger.ts";
+import { MonotonicFloor } from "../metrics/carry.ts";
 import { collectProcessMetrics, createSupervisorMetrics, type SupervisorMetrics } from "../metrics/definitions.ts";
 import { LANES, STREAMS, asyncApiDocument, consumerName, type Lane } from "../protocol/index.ts";
 import { DeadLetterMover } from "./dead-letters.ts";
@@ -41,6 +42,8 @@ export class Supervisor {
   private readonly registry = new Registry();
   private readonly metrics: SupervisorMetrics;
   private readonly lanes = new Map<Lane, LaneInfo>();
+  /** /metrics never shows a counter lower than it showed before (src/metrics/carry.ts). */
+  private readonly floor = new MonotonicFloor();
   private natsUp = true;
   private draining = false;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -103,10 +106,11 @@ export class Supervisor {
     if ("adapter" in accelerator && accelerator.adapter.software) {
       logger.warn({ adapter: accelerator.adapter.description }, "webgpu runs on a software Vulkan device (lavapipe): correct, not accelerated");
     }
-    let sup: Supervisor | undefined;
-    const pool = new WorkerPool(workerConfig, layout.workers, logger, () => sup?.metrics.restarts.inc(), () => sup?.refreshWorkerGauges());
-    sup = new Supervisor(config, logger, nc, broker, pool);
+    const pool = new WorkerPool({ config: workerConfig, size: layout.workers, logger, handBack: (acks) => handBack(nc, acks, logger) });
+    const sup = new Supervisor(config, logger, nc, broker, pool);
     sup.accelerator = accelerator;
+    pool.on("restart", () => sup.metrics.restarts.inc());
+    pool.on("change", () => sup.refreshWorkerGauges());
     sup.metrics.workersDesired.set(layout.workers);
     await sup.run();
     return sup;
@@ -177,7 +181,8 @@ export class Supervisor {
       metrics: async () => {
         const snapshots = await this.pool.collectMetrics();
         const merged = AggregatorRegistry.aggregate([await this.registry.getMetricsAsJSON(), ...snapshots] as never);
-        return { contentType: merged.contentType, body: await merged.metrics() };
+        const floored = AggregatorRegistry.aggregate([this.floor.apply((await merged.getMetricsAsJSON()) as never)] as never);
+        return { contentType: floored.contentType, body: await floored.metrics() };
       },
       status: async () => this.status(),
       reloadModel: (modelDir) => this.reloadModel(modelDir),
@@ -224,6 +229,8 @@ export class Supervisor {
   }
 
   private rolling: Promise<{ ok: boolean; reason?: string; model?: unknown }> | undefined;
+  /** SIGHUPs received while a rollout ran: they are answered by one more rollout once it ends. */
+  private hangupsWaiting = 0;
 
   /** Rolls every worker onto the model in `modelDir` (default: the configured one, re-read). One rollout at a time. */
   async reloadModel(modelDir = this.config.modelDir): Promise<{ ok: boolean; reason?: string; model?: unknown }> {
@@ -241,7 +248,32 @@ export class Supervisor {
       return result;
     } finally {
       this.rolling = undefined;
+      this.afterRollout();
     }
+  }
+
+  /**
+   * SIGHUP: roll the workers onto the configured model directory, re-read. Every SIGHUP gets one log line. Those that
+   * arrive while a rollout runs are coalesced into one more rollout after it (the directory may have changed since that
+   * rollout read it); a storm of them costs at most that one.
+   */
+  hangup(): void {
+    if (this.draining) return this.logger.info({ signal: "SIGHUP" }, "SIGHUP ignored: draining");
+    if (this.rolling) {
+      this.hangupsWaiting += 1;
+      this.logger.info({ signal: "SIGHUP", coalesced: this.hangupsWaiting }, "SIGHUP during a model rollout: coalesced into one more rollout after it");
+      return;
+    }
+    this.logger.info({ signal: "SIGHUP", modelDir: this.config.modelDir }, "SIGHUP: rolling the workers onto the configured model");
+    void this.reloadModel();
+  }
+
+  private afterRollout(): void {
+    if (this.hangupsWaiting === 0 || this.draining) return;
+    const coalesced = this.hangupsWaiting;
+    this.hangupsWaiting = 0;
+    this.logger.info({ coalesced, modelDir: this.config.modelDir }, "rolling again for the SIGHUPs received during the rollout");
+    void this.reloadModel();
   }
 
   /** Drains: stop taking work, let workers finish and ack, then close. Idempotent. */
@@ -275,6 +307,20 @@ export class Supervisor {
     this.pool.killAll();
     this.broker?.kill();
     this.logger.warn("exiting now");
+  }
+}
+
+/**
+ * Naks requests by the ack subjects of their deliveries (a dead worker's): JetStream takes an ack from any
+ * connection, so the supervisor hands them back at once instead of the ack wait. One a message, flushed; a failure
+ * only leaves them to the ack wait, as before.
+ */
+function handBack(nc: NatsConnection, acks: readonly string[], logger: Logger): void {
+  try {
+    for (const ack of acks) if (ack.startsWith("$JS.ACK.")) nc.publish(ack, "-NAK");
+    void nc.flush().catch(() => undefined);
+  } catch (err) {
+    logger.warn({ err, requests: acks.length }, "could not hand a gone worker's requests back; they are redelivered after the ack wait");
   }
 }
 

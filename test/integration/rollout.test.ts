@@ -22,10 +22,9 @@ test("rollout - a new model is loaded worker by worker without dropping the queu
   const v2 = await modelCopy(root, "v2", "tiny-v2");
   const broken = await modelCopy(root, "broken", "tiny-broken");
   await writeFile(join(broken, "model.onnx"), "this is not an onnx graph");
-  // A worker replaced mid-rollout can leave a request delivered into its last, abandoned pull: JetStream hands it out
-  // again only after the ack wait (seen once in CI under load, the default 30 s outlasting the client's timeout). The
-  // guarantee under test is that every request is answered; a 5 s ack wait lets the redelivery land within it.
-  const { service, client } = await startStack(t, { OFA_WORKERS: "2", OFA_CACHE_TTL_MS: "0", OFA_ACK_WAIT_MS: "5000" });
+  // The default 30 s ack wait: a retiring worker lets its last pull run out and hands back what it still brings
+  // (src/consumer/puller.ts), so no request waits a lease during a rollout (test/fault/replace-worker.test.ts).
+  const { service, client } = await startStack(t, { OFA_WORKERS: "2", OFA_CACHE_TTL_MS: "0" });
   const image = await jpeg(256, 256, 6);
 
   // Keep a steady stream of requests going through both rollouts.

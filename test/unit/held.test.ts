@@ -46,3 +46,24 @@ test("held set - waitEmpty resolves when the last request is settled; handBack n
   held.delete(jobB);
   assert.equal(await emptied, true);
 });
+
+test("held set - reports the ack subjects of what it holds, once per tick of changes", async () => {
+  const reports: string[][] = [];
+  const held = new HeldSet(60_000, () => undefined, (acks) => reports.push(acks));
+  const withReply = (reply: string) => {
+    const m = fakeMsg();
+    Object.assign(m.msg, { reply });
+    return jobFromMessage(m.msg, "interactive", 0, []);
+  };
+  const a = withReply("$JS.ACK.OFA_VE_REQ.ofa-ve-interactive.1.7.7.1.0");
+  const b = withReply("$JS.ACK.OFA_VE_REQ.ofa-ve-interactive.1.8.8.1.0");
+  held.add(a);
+  held.add(b);
+  held.add(withReply("_INBOX.not-an-ack-subject"));
+  assert.deepEqual(reports, [], "reported in the next tick, not per change");
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(reports, [["$JS.ACK.OFA_VE_REQ.ofa-ve-interactive.1.7.7.1.0", "$JS.ACK.OFA_VE_REQ.ofa-ve-interactive.1.8.8.1.0"]], "one report of the two ack subjects (a reply that is no ack subject is left out)");
+  held.delete(a);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(reports.at(-1), ["$JS.ACK.OFA_VE_REQ.ofa-ve-interactive.1.8.8.1.0"], "a settled request leaves the report");
+});
