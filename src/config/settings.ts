@@ -48,6 +48,7 @@ const TABLE = [
   { key: "replicas", env: "OFA_REPLICAS", flag: "--replicas", type: "int", default: 1, min: 1, max: 5, doc: "stream replicas when provisioning (3 on a 3-node cluster)" },
   { key: "provision", env: "OFA_PROVISION", flag: "--provision", type: "bool", default: true, doc: "create or update streams and consumers at start (idempotent)" },
   { key: "maxQueuedRequests", env: "OFA_MAX_QUEUED_REQUESTS", flag: "--max-queued-requests", type: "int", default: 100_000, min: 1, doc: "requests the stream holds at most; publishers get OFA_ERR_OVERLOADED beyond it (nothing queued is dropped)" },
+  { key: "requestMaxAgeMs", env: "OFA_REQUEST_MAX_AGE_MS", flag: "--request-max-age-ms", type: "int", default: 86_400_000, min: 60_000, doc: "the request stream's age limit: a request still waiting this long is dropped by the broker (no caller waits a day); must outlast the whole redelivery schedule (ack wait × 2^(max deliver − 1) …)" },
   { key: "maxPayloadBytes", env: "OFA_MAX_PAYLOAD_BYTES", flag: "--max-payload-bytes", type: "int", default: 8 * 1024 * 1024, min: 1024, doc: "largest request message accepted (the server's max_payload bounds it too)" },
   { key: "maxImageBytes", env: "OFA_MAX_IMAGE_BYTES", flag: "--max-image-bytes", type: "int", default: 32 * 1024 * 1024, min: 1024, doc: "largest image read from the object store" },
   { key: "maxImagePixels", env: "OFA_MAX_IMAGE_PIXELS", flag: "--max-image-pixels", type: "int", default: 40_000_000, min: 1, doc: "largest width×height decoded; bigger images get OFA_ERR_IMAGE_TOO_LARGE before decoding" },

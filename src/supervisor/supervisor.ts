@@ -86,7 +86,7 @@ export class Supervisor {
     const nc = await connectNats(config, "ofa-entail-supervisor");
     if (config.provision) {
       const changes = await provision(nc, config);
-      logger.info({ changes: changes.filter((c) => c.action !== "none").map((c) => `${c.action} ${c.kind} ${c.name}`) }, "JetStream provisioned");
+      logger.info({ changes: changes.filter((c) => c.action !== "none" || Object.keys(c.fields).length > 0).map((c) => `${c.action} ${c.kind} ${c.name} ${Object.keys(c.fields).join(", ")}`.trim()) }, "JetStream provisioned");
     }
     const layout = chooseLayout(availableParallelism(), config);
     const chosen = await modelDefaults(config, availableParallelism(), layout.workers);
@@ -125,7 +125,10 @@ export class Supervisor {
     this.metrics.natsConnected.set(1);
     for await (const s of this.nc.status()) {
       if (s.type === "disconnect") this.natsUp = false;
-      if (s.type === "reconnect") this.natsUp = true;
+      if (s.type === "reconnect") {
+        this.natsUp = true;
+        this.sweeper?.rewind(); // a restarted broker may bring back requests whose removal it had not written
+      }
       this.metrics.natsConnected.set(this.natsUp ? 1 : 0);
     }
   }
