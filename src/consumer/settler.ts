@@ -52,7 +52,7 @@ export class Settler {
       } else if (decision.kind === "term") {
         const details = outcome.kind === "failed" && outcome.error instanceof VerdictError ? outcome.error.details : undefined;
         const ev = errorVerdict(job.id, decision.code, decision.message, { model: this.deps.model, deliveries: job.deliveries, worker: this.deps.worker, details });
-        await this.terminate(job, settleAfterPublish(decision, await publisher.publish(job, ev)), log);
+        await this.terminate(job, settleAfterPublish(decision, await publisher.publish(job, ev), job.deliveries > 1), log);
       } else if (decision.kind === "nak") {
         job.msg.nak(decision.delayMs);
         this.deps.metrics.naks.inc();
@@ -61,7 +61,7 @@ export class Settler {
       if (decision.kind !== "nak" && job.imageRef) void this.deps.images.delete(job.imageRef);
     } catch (err) {
       // Publishing failed (broker gone, timeout): leave it to JetStream to redeliver rather than lose it.
-      log.warn({ err }, "could not publish the verdict; request handed back");
+      log.warn({ err }, "could not publish the verdict or its dead letter; request handed back");
       safely(() => job.msg.nak(1_000));
     } finally {
       this.deps.onSettled(job);

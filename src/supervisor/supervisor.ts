@@ -103,7 +103,10 @@ export class Supervisor {
 
   private async run(): Promise<void> {
     void this.watchNats();
-    this.mover = new DeadLetterMover(this.nc, this.logger, (code) => this.metrics.deadLetters.inc({ code }), this.config.replySubjects);
+    this.mover = new DeadLetterMover(this.nc, this.logger, {
+      deadLetter: (code) => this.metrics.deadLetters.inc({ code }),
+      deadLetterFailure: (code) => this.metrics.deadLetterFailures.inc({ code }),
+    }, this.config.replySubjects);
     await this.mover.start().catch((err: unknown) => this.logger.error({ err }, "dead-letter mover not started"));
     const jsm = await jetstreamManager(this.nc);
     this.sweeper = new StaleRequestSweeper(jsm, this.logger, (n) => this.metrics.staleRequestsRemoved.inc(n));
