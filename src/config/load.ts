@@ -82,6 +82,9 @@ function crossCheck(c: Record<string, unknown>, problems: string[]): void {
     const problem = replyPatternProblem(p);
     if (problem) problems.push(`OFA_REPLY_SUBJECTS: ${problem}`);
   }
+  if (c.natsInboxPrefix !== undefined && !/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/.test(String(c.natsInboxPrefix))) {
+    problems.push(`OFA_NATS_INBOX_PREFIX: ${JSON.stringify(c.natsInboxPrefix)} is not a subject prefix (tokens of letters, digits, _, $ and -)`);
+  }
   if (c.natsTlsCertFile !== undefined && c.natsTlsKeyFile === undefined) problems.push("OFA_NATS_TLS_CERT needs OFA_NATS_TLS_KEY");
   const auths = ["natsToken", "natsCredsFile", "natsNkeySeedFile", "natsUser"].filter((k) => c[k] !== undefined);
   if (auths.length > 1) problems.push(`choose one NATS auth method, got ${auths.join(" and ")}`);

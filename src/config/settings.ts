@@ -28,6 +28,7 @@ const TABLE = [
   { key: "natsToken", env: "OFA_NATS_TOKEN", flag: "--nats-token", type: "string", default: undefined, secret: true, doc: "NATS token auth" },
   { key: "natsCredsFile", env: "OFA_NATS_CREDS", flag: "--nats-creds", type: "string", default: undefined, doc: "path to a NATS .creds file (JWT + nkey seed)" },
   { key: "natsNkeySeedFile", env: "OFA_NATS_NKEY_SEED_FILE", flag: "--nats-nkey-seed-file", type: "string", default: undefined, doc: "path to a file holding an nkey seed (SU…)" },
+  { key: "natsInboxPrefix", env: "OFA_NATS_INBOX_PREFIX", flag: "--nats-inbox-prefix", type: "string", default: undefined, doc: "prefix of this connection's inboxes (where replies and verdicts arrive), e.g. _INBOX.<user>; give each caller its own, matching its NATS user's subscribe permission, and keep it private (infra/nats/auth/user-password.conf)" },
   { key: "natsTlsCaFile", env: "OFA_NATS_TLS_CA", flag: "--nats-tls-ca", type: "string", default: undefined, doc: "CA certificate (PEM) to verify the NATS server; enables TLS" },
   { key: "natsTlsCertFile", env: "OFA_NATS_TLS_CERT", flag: "--nats-tls-cert", type: "string", default: undefined, doc: "client certificate (PEM) for mutual TLS" },
   { key: "natsTlsKeyFile", env: "OFA_NATS_TLS_KEY", flag: "--nats-tls-key", type: "string", default: undefined, doc: "client key (PEM) for mutual TLS" },
