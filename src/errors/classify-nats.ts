@@ -57,6 +57,11 @@ export function classifyNatsError(err: unknown): NatsFailure {
   return "other";
 }
 
+/** A request that got no answer in time (the broker, or JetStream behind it, did not answer). */
+export function isTimeout(err: unknown): boolean {
+  return chain(err).some((e) => e instanceof errors.TimeoutError);
+}
+
 /** Node's TLS codes for a client certificate the server refused (or the reset that races the alert). */
 const REFUSED_CLIENT_CERT_CODE = /^(ERR_SSL_\w*ALERT_(BAD|UNKNOWN)_CERTIFICATE|ERR_SSL_\w*ALERT_CERTIFICATE_REQUIRED|ECONNRESET)$/;
 const REFUSED_CLIENT_CERT_TEXT = /alert (bad|unknown) certificate|certificate required|ECONNRESET/i;

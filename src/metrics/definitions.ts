@@ -47,6 +47,8 @@ export function createSupervisorMetrics(registry: Registry) {
     deadLetterFailures: new Counter({ name: "ofa_dead_letter_publish_failures_total", help: "failed attempts to write a dead letter, by code (each is retried; the log says what failed)", labelNames: ["code"] as const, registers, aggregator: "sum" }),
     natsConnected: new Gauge({ name: "ofa_nats_connected", help: "1 while the process is connected to NATS", registers, aggregator: "min" }),
     workersUnresponsive: new Gauge({ name: "ofa_workers_unresponsive", help: "worker processes silent for longer than OFA_WORKER_SILENCE_MS (no heartbeat)", registers, aggregator: "sum" }),
+    brokerResponsive: new Gauge({ name: "ofa_broker_responsive", help: "1 while the broker answers JetStream API calls; 0 after they time out twice in a row (a full disk or a wedged nats-server)", registers, aggregator: "min" }),
+    jetstreamApiTimeouts: new Counter({ name: "ofa_jetstream_api_timeouts_total", help: "JetStream API calls of the supervisor's consumer poll that got no answer in time", registers, aggregator: "sum" }),
     staleRequestsRemoved: new Counter({ name: "ofa_stale_requests_removed_total", help: "answered requests found in the request stream below every consumer's ack floor (left by a broker crash) and removed", registers, aggregator: "sum" }),
   };
 }
