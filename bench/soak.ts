@@ -9,7 +9,8 @@
  * Options: --rate R (requests/s, open model), --duration D, --warmup D (left out of the slope; default 1/5 of the
  * run, at most 2 min), --sample D (default 5s), --idle D (sampling after the load), --workers N (default 2),
  * --image WxH (default 640x480), --bursts K --burst-size N (instead of --rate: K bursts of N, 64 outstanding),
- * --out FILE (the JSON; default bench/results/soak-<timestamp>.json is NOT written unless given).
+ * --gc-at-idle (halfway through the idle time each worker runs a full GC: what V8 gives back),
+ * --out FILE (the sampled JSON; nothing is written unless given; the summary goes to stdout).
  * OFA_* and MALLOC_ARENA_MAX in the environment reach the service (e.g. MALLOC_ARENA_MAX=2 to compare).
  * Each sample splits a worker's RSS: the main thread's V8 heap (process.memoryUsage(), via bench/memory-hook.mjs),
  * external + ArrayBuffers, anonymous vs file-backed RSS (/proc/<pid>/status), and the rest.
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
     options: {
       rate: { type: "string" }, duration: { type: "string", default: "1m" }, warmup: { type: "string" }, sample: { type: "string", default: "5s" },
       idle: { type: "string", default: "0s" }, workers: { type: "string", default: "2" }, image: { type: "string", default: "640x480" },
-      bursts: { type: "string" }, "burst-size": { type: "string", default: "3000" }, out: { type: "string" },
+      bursts: { type: "string" }, "burst-size": { type: "string", default: "3000" }, out: { type: "string" }, "gc-at-idle": { type: "boolean", default: false },
     },
   });
   const [width, height] = values.image!.split("x").map(Number) as [number, number];
@@ -135,7 +136,12 @@ async function main(): Promise<void> {
       process.stderr.write(`soak: ${spec.mode} done at ${((Date.now() - t0) / 1000).toFixed(0)} s; workers ${pids.map((p) => `${p}: ${samples.filter((s) => s.pid === p).at(-1)?.rssMb.toFixed(0)} MB`).join(", ")}\n`);
     }
     phase = "idle";
-    await new Promise((r) => setTimeout(r, idleMs));
+    if (values["gc-at-idle"]) {
+      await new Promise((r) => setTimeout(r, idleMs / 2));
+      for (const pid of pids) process.kill(pid, "SIGUSR2"); // bench/memory-hook.mjs: a full GC in each worker
+      process.stderr.write(`soak: full GC requested in the workers at ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+    }
+    await new Promise((r) => setTimeout(r, values["gc-at-idle"] ? idleMs / 2 : idleMs));
   } finally {
     clearInterval(sampler);
     await service.stop();
