@@ -48,3 +48,24 @@ test("dead letter - a small request is kept whole; a tiny limit still gives a re
   assert.equal(tiny.payloadBytes, 5000);
   assert.equal(JSON.parse(JSON.stringify(tiny)).headers.__proto__, "x", "a header named __proto__ is kept as data");
 });
+
+test("dead letter - a failed publish is reported (what, how large, which attempt) and tried again; the last failure is thrown", async () => {
+  const { VerdictPublisher } = await import("../../src/nats/publish.ts");
+  let calls = 0;
+  let failUntil = 1;
+  const js = { publish: async () => (++calls <= failUntil ? Promise.reject(new Error("nats: timeout")) : { seq: calls, duplicate: false }) };
+  const nc = { info: { max_payload: MAX_PAYLOAD } };
+  const failures: Array<{ attempt: number; final: boolean; recordBytes: number; maxPayload: number; code: string }> = [];
+  const publisher = new VerdictPublisher(nc as never, js as never, (f) => void failures.push(f));
+  const target = { id: "dl-2", replyTo: undefined, deliveries: 1, payloadHash: "00", msg: { subject: "ofa.ve.req.bulk", data: new Uint8Array(10), headers: undefined, info: { streamSequence: 3 } } };
+  await publisher.deadLetter(target, "OFA_ERR_PAYLOAD_JSON", "not JSON");
+  assert.equal(calls, 2, "tried again after the failure");
+  assert.deepEqual(failures.map((f) => [f.attempt, f.final, f.code, f.maxPayload]), [[1, false, "OFA_ERR_PAYLOAD_JSON", MAX_PAYLOAD]]);
+  assert.ok(failures[0]!.recordBytes > 0);
+
+  calls = 0;
+  failUntil = 99;
+  failures.length = 0;
+  await assert.rejects(publisher.deadLetter(target, "OFA_ERR_PAYLOAD_JSON", "not JSON"), /timeout/);
+  assert.deepEqual(failures.map((f) => [f.attempt, f.final]), [[1, false], [2, false], [3, true]]);
+});
