@@ -6,7 +6,7 @@
  *
  * A message is removed only when both hold: its sequence is at or below every request consumer's ack floor
  * (settledUpTo: no consumer will deliver it again), and the verdict stream has a verdict for its id (so it was answered). Anything
- * else below the floors (a request on a subject no consumer serves, one whose verdict was never written) is left.
+ * else below the floors (one whose verdict was never written) is left.
  * Runs on the supervisor's consumer poll; cheap when there is nothing to do (one stream info).
  */
 import type { ConsumerInfo, JetStreamManager, MsgRequest, StoredMsg } from "@nats-io/jetstream";
