@@ -82,13 +82,32 @@ function crossCheck(c: Record<string, unknown>, problems: string[]): void {
     const problem = replyPatternProblem(p);
     if (problem) problems.push(`OFA_REPLY_SUBJECTS: ${problem}`);
   }
+  if (c.natsInboxPrefix !== undefined && !/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/.test(String(c.natsInboxPrefix))) {
+    problems.push(`OFA_NATS_INBOX_PREFIX: ${JSON.stringify(c.natsInboxPrefix)} is not a subject prefix (tokens of letters, digits, _, $ and -)`);
+  }
   if (c.natsTlsCertFile !== undefined && c.natsTlsKeyFile === undefined) problems.push("OFA_NATS_TLS_CERT needs OFA_NATS_TLS_KEY");
   const auths = ["natsToken", "natsCredsFile", "natsNkeySeedFile", "natsUser"].filter((k) => c[k] !== undefined);
   if (auths.length > 1) problems.push(`choose one NATS auth method, got ${auths.join(" and ")}`);
   if (c.natsUser !== undefined && c.natsPassword === undefined) problems.push("OFA_NATS_USER needs OFA_NATS_PASSWORD");
   // DynamicQuantizeMatMul has CPU kernels only: on cuda every int8 matmul would copy to the host and back.
   if (c.precision === "int8" && c.executionProvider !== "cpu") problems.push(`OFA_PRECISION=int8 is for the cpu execution provider; use fp16 with ${String(c.executionProvider)}`);
+  const schedule = redeliveryScheduleMs(Number(c.ackWaitMs), Number(c.maxDeliver));
+  if (Number(c.requestMaxAgeMs) <= schedule) {
+    problems.push(`OFA_REQUEST_MAX_AGE_MS: ${c.requestMaxAgeMs} ms would drop a request before its last delivery ends (OFA_ACK_WAIT_MS and OFA_MAX_DELIVER make that ${schedule} ms)`);
+  }
   for (const url of (c.natsUrl as string[] | undefined) ?? []) {
     if (!/^(nats|tls|ws|wss):\/\/[^\s]+$/.test(url) && !/^[^\s/:]+:\d+$/.test(url)) problems.push(`NATS_URL: ${JSON.stringify(url)} is not a nats:// URL`);
   }
+}
+
+/** The request consumers' backoff: ack wait × 1, 2, 4 … (max deliver − 1 steps); JetStream uses step i as the lease
+ *  of delivery i + 1 and the last step for every later one. */
+export function redeliveryBackoffMs(ackWaitMs: number, maxDeliver: number): number[] {
+  return Array.from({ length: maxDeliver - 1 }, (_, i) => ackWaitMs * 2 ** i);
+}
+
+/** How long a request may take from its first delivery to the end of its last lease (every delivery timing out). */
+export function redeliveryScheduleMs(ackWaitMs: number, maxDeliver: number): number {
+  const backoff = redeliveryBackoffMs(ackWaitMs, maxDeliver);
+  return backoff.reduce((a, b) => a + b, 0) + (backoff.at(-1) ?? ackWaitMs);
 }

@@ -81,7 +81,11 @@ export function natsConsumerDeps(nc: NatsConnection, parts: Pick<ConsumerDeps, "
   return {
     ...parts,
     bindLane: (lane) => js.consumers.get(STREAMS.requests, consumerName(lane)),
-    publisher: new VerdictPublisher(nc, js),
+    publisher: new VerdictPublisher(nc, js, (failure) => {
+      const { err, ...what } = failure;
+      parts.metrics.deadLetterFailures.inc({ code: failure.code });
+      parts.logger.error({ err, ...what }, failure.final ? "could not write the dead letter; request handed back" : "could not write the dead letter; trying again");
+    }),
     images: new ImageStore(nc, parts.settings.maxImageBytes),
   };
 }

@@ -60,12 +60,12 @@ export class Settler {
         }
         const details = outcome.error instanceof VerdictError ? outcome.error.details : undefined;
         const ev = errorVerdict(job.id, decision.code, decision.message, { model: this.deps.model, deliveries: job.deliveries, worker: this.deps.worker, details });
-        await this.terminate(job, settleAfterPublish(decision, await publisher.publish(job, ev)), log);
+        await this.terminate(job, settleAfterPublish(decision, await publisher.publish(job, ev), job.deliveries > 1), log);
       }
       if (job.imageRef) void this.deps.images.delete(job.imageRef); // answered for good: acked or termed
     } catch (err) {
       // Publishing failed (broker gone, timeout): leave it to JetStream to redeliver rather than lose it.
-      log.warn({ err }, "could not publish the verdict; request handed back");
+      log.warn({ err }, "could not publish the verdict or its dead letter; request handed back");
       safely(() => job.msg.nak(1_000));
     } finally {
       this.deps.onSettled(job);

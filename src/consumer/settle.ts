@@ -64,12 +64,14 @@ export function decideSettlement(outcome: Outcome, deliveries: number, policy: R
 /**
  * After the verdict was published: a conflict (the id already has a verdict for another payload) is the caller's
  * mistake, final and dead-lettered; when the id's earlier verdict (same payload) stood in for this one, the request
- * settles as it would have, without a second dead letter.
+ * settles as it would have, without a second dead letter — unless this is a redelivery (`redelivered`): then the
+ * earlier verdict may be this request's own, published by a delivery whose dead letter then failed, and the dead letter
+ * is written again (the dead-letter stream drops a second copy within its de-duplication window).
  */
-export function settleAfterPublish<S extends Settlement>(decision: S, published: Published): S | Term {
+export function settleAfterPublish<S extends Settlement>(decision: S, published: Published, redelivered = false): S | Term {
   if (published === "new") return decision;
   // Already answered (and dead-lettered if it had to be) when the id was first seen: nothing new to record.
-  if (published === "existing") return decision.kind === "term" ? { ...decision, deadLetter: false } : decision;
+  if (published === "existing") return decision.kind === "term" && !redelivered ? { ...decision, deadLetter: false } : decision;
   return { kind: "term", code: ErrorCode.ID_CONFLICT, message: "this id already has a verdict for a different payload", deadLetter: true };
 }
 

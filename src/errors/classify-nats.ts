@@ -3,10 +3,16 @@
  * (packages/client/src/publish.ts) and re-exported here; the connection's own question stays here: a refused TLS
  * client certificate reaches us as the Node socket error nats.js wraps or copies.
  */
+import { errors } from "@nats-io/transport-node";
 import { errorChain } from "@ofa-entail/client/source";
 
 // What a publish failure is (full, too large, transient) is the client package's: the SDK and the front door share it.
 export { FULL_API_CODES, MESSAGE_TOO_LARGE_API_CODE, classifyNatsError, publishFailureCode, type NatsFailure } from "@ofa-entail/client/source";
+
+/** A request that got no answer in time (the broker, or JetStream behind it, did not answer). */
+export function isTimeout(err: unknown): boolean {
+  return errorChain(err).some((e) => e instanceof errors.TimeoutError);
+}
 
 /** Node's TLS codes for a client certificate the server refused (or the reset that races the alert). */
 const REFUSED_CLIENT_CERT_CODE = /^(ERR_SSL_\w*ALERT_(BAD|UNKNOWN)_CERTIFICATE|ERR_SSL_\w*ALERT_CERTIFICATE_REQUIRED|ECONNRESET)$/;

@@ -24,6 +24,7 @@ export function createWorkerMetrics(registry: Registry) {
     inFlight: new Gauge({ name: "ofa_in_flight", help: "requests held by workers (preprocessing, waiting for a batch, in inference, publishing)", registers, aggregator: "sum" }),
     redeliveries: new Counter({ name: "ofa_redeliveries_total", help: "requests received on a second or later delivery", registers, aggregator: "sum" }),
     deadLetters: new Counter({ name: "ofa_dead_letters_total", help: "requests written to the dead-letter stream, by code", labelNames: ["code"] as const, registers, aggregator: "sum" }),
+    deadLetterFailures: new Counter({ name: "ofa_dead_letter_publish_failures_total", help: "failed attempts to write a dead letter, by code (each is retried; the log says what failed)", labelNames: ["code"] as const, registers, aggregator: "sum" }),
     naks: new Counter({ name: "ofa_naks_total", help: "requests handed back for a later retry after a transient failure", registers, aggregator: "sum" }),
     cacheHits: new Counter({ name: "ofa_cache_hits_total", help: "requests answered from the verdict cache", registers, aggregator: "sum" }),
     cacheMisses: new Counter({ name: "ofa_cache_misses_total", help: "cache look-ups that found nothing", registers, aggregator: "sum" }),
@@ -43,8 +44,11 @@ export function createSupervisorMetrics(registry: Registry) {
     ackPending: new Gauge({ name: "ofa_consumer_ack_pending", help: "requests delivered and not yet acked, per lane", labelNames: ["lane"] as const, registers, aggregator: "max" }),
     modelInfo: new Gauge({ name: "ofa_model_info", help: "the model being served (value 1)", labelNames: ["name", "version"] as const, registers, aggregator: "max" }),
     deadLetters: new Counter({ name: "ofa_dead_letters_total", help: "requests written to the dead-letter stream, by code", labelNames: ["code"] as const, registers, aggregator: "sum" }),
+    deadLetterFailures: new Counter({ name: "ofa_dead_letter_publish_failures_total", help: "failed attempts to write a dead letter, by code (each is retried; the log says what failed)", labelNames: ["code"] as const, registers, aggregator: "sum" }),
     natsConnected: new Gauge({ name: "ofa_nats_connected", help: "1 while the process is connected to NATS", registers, aggregator: "min" }),
     workersUnresponsive: new Gauge({ name: "ofa_workers_unresponsive", help: "worker processes silent for longer than OFA_WORKER_SILENCE_MS (no heartbeat)", registers, aggregator: "sum" }),
+    brokerResponsive: new Gauge({ name: "ofa_broker_responsive", help: "1 while the broker answers JetStream API calls; 0 after they time out twice in a row (a full disk or a wedged nats-server)", registers, aggregator: "min" }),
+    jetstreamApiTimeouts: new Counter({ name: "ofa_jetstream_api_timeouts_total", help: "JetStream API calls of the supervisor's consumer poll that got no answer in time", registers, aggregator: "sum" }),
     staleRequestsRemoved: new Counter({ name: "ofa_stale_requests_removed_total", help: "answered requests found in the request stream below every consumer's ack floor (left by a broker crash) and removed", registers, aggregator: "sum" }),
   };
 }

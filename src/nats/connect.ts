@@ -22,6 +22,7 @@ function connectionOptions(config: Config, name: string): ConnectionOptions {
     reconnectTimeWait: 500,
     pingInterval: 10_000,
   };
+  if (config.natsInboxPrefix !== undefined) opts.inboxPrefix = config.natsInboxPrefix;
   if (config.natsUser !== undefined) Object.assign(opts, { user: config.natsUser, pass: config.natsPassword });
   if (config.natsToken !== undefined) opts.token = config.natsToken;
   if (config.natsNkeySeedFile !== undefined) {

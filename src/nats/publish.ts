@@ -48,17 +48,36 @@ export interface AnswerTarget {
 /** What a verdict publish did: stored a new verdict, answered with the stored one, or refused a different payload. */
 export type Published = "new" | "existing" | "conflict";
 
-/** Room kept for the dead-letter record around the payload (JSON, headers). */
-const DEAD_LETTER_ALLOWANCE_BYTES = 64 * 1024;
+/** Room kept in a message beside the dead-letter record's JSON: the Nats-Msg-Id header (`dlq:` + an id of at most
+ *  128 characters) and the protocol's framing. */
+const DEAD_LETTER_MESSAGE_MARGIN_BYTES = 1024;
+/** A dead-letter publish that fails is tried again after these delays, then the failure goes to the caller. */
+const DEAD_LETTER_RETRY_MS = [250, 1_000];
+
+/** One failed attempt to write a dead letter: what was being written, and why it failed. */
+export interface DeadLetterFailure {
+  readonly id: string;
+  readonly code: string;
+  readonly streamSeq: number;
+  readonly recordBytes: number;
+  readonly maxPayload: number;
+  readonly attempt: number;
+  /** No attempt is left: the error goes to the caller (a worker hands the request back). */
+  readonly final: boolean;
+  readonly err: unknown;
+}
 
 export class VerdictPublisher {
   private jsm: Promise<JetStreamManager> | undefined;
   private readonly nc: NatsConnection;
   private readonly js: JetStreamClient;
+  private readonly onDeadLetterFailure: (failure: DeadLetterFailure) => void;
 
-  constructor(nc: NatsConnection, js: JetStreamClient) {
+  /** `onDeadLetterFailure` counts and logs every failed dead-letter attempt (the owner has the metrics and logger). */
+  constructor(nc: NatsConnection, js: JetStreamClient, onDeadLetterFailure: (failure: DeadLetterFailure) => void = () => undefined) {
     this.nc = nc;
     this.js = js;
+    this.onDeadLetterFailure = onDeadLetterFailure;
   }
 
   async publish(job: AnswerTarget, verdict: AnyVerdict): Promise<Published> {
@@ -102,10 +121,12 @@ export class VerdictPublisher {
     }
   }
 
+  /**
+   * Writes the dead letter: a record bounded to fit one message (src/protocol/dead-letter.ts), so no request can make
+   * it unpublishable; a failed publish is reported and tried again, and the last failure is thrown.
+   */
   async deadLetter(job: AnswerTarget, code: string, reason: string): Promise<void> {
     const maxPayload = this.nc.info?.max_payload ?? 1024 * 1024;
-    // base64 grows the payload by 4/3: one that would not fit a message is left out (its hash and size stay).
-    const fits = Math.ceil(job.msg.data.byteLength / 3) * 4 + DEAD_LETTER_ALLOWANCE_BYTES <= maxPayload;
     const record = deadLetterRecord(
       {
         id: job.id,
@@ -116,12 +137,23 @@ export class VerdictPublisher {
         headers: job.msg.headers,
         payload: job.msg.data,
         payloadSha256: job.payloadHash,
-        keepPayload: fits,
       },
       code,
       reason,
+      maxPayload - DEAD_LETTER_MESSAGE_MARGIN_BYTES,
     );
-    await this.js.publish(deadLetterSubject(code), JSON.stringify(record), { msgID: `dlq:${job.id}` });
+    const data = new TextEncoder().encode(JSON.stringify(record));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.js.publish(deadLetterSubject(code), data, { msgID: `dlq:${job.id}` });
+        return;
+      } catch (err) {
+        const final = attempt > DEAD_LETTER_RETRY_MS.length;
+        this.onDeadLetterFailure({ id: job.id, code, streamSeq: job.msg.info.streamSequence, recordBytes: data.byteLength, maxPayload, attempt, final, err });
+        if (final) throw err;
+        await new Promise((resolve) => setTimeout(resolve, DEAD_LETTER_RETRY_MS[attempt - 1]));
+      }
+    }
   }
 }
 

@@ -28,12 +28,14 @@ export class DeadLetterMover {
   private readonly nc: NatsConnection;
   private readonly logger: Logger;
   private readonly onDeadLetter: (code: string) => void;
+  private readonly onDeadLetterFailure: (code: string) => void;
   private readonly replySubjects: readonly string[];
 
-  constructor(nc: NatsConnection, logger: Logger, onDeadLetter: (code: string) => void, replySubjects: readonly string[]) {
+  constructor(nc: NatsConnection, logger: Logger, counters: { deadLetter: (code: string) => void; deadLetterFailure: (code: string) => void }, replySubjects: readonly string[]) {
     this.nc = nc;
     this.logger = logger;
-    this.onDeadLetter = onDeadLetter;
+    this.onDeadLetter = counters.deadLetter;
+    this.onDeadLetterFailure = counters.deadLetterFailure;
     this.replySubjects = replySubjects;
   }
 
@@ -42,7 +44,11 @@ export class DeadLetterMover {
     const jsm = await jetstreamManager(this.nc);
     const consumer = await js.consumers.get(STREAMS.advisories, MOVER);
     this.messages = await consumer.consume({ max_messages: 16 });
-    const publisher = new VerdictPublisher(this.nc, js);
+    const publisher = new VerdictPublisher(this.nc, js, (failure) => {
+      const { err, ...what } = failure;
+      this.onDeadLetterFailure(failure.code);
+      this.logger.error({ err, ...what }, failure.final ? "could not write the dead letter; advisory handed back" : "could not write the dead letter; trying again");
+    });
     this.loop = (async () => {
       for await (const advisory of this.messages!) await this.handle(advisory, jsm, publisher);
     })();
@@ -57,7 +63,9 @@ export class DeadLetterMover {
         const job = answerTarget(stored, event.deliveries, this.replySubjects);
         const reason = `no worker answered after ${event.deliveries} deliveries (consumer ${event.consumer}); the last holder died, hung or kept failing`;
         const term = { kind: "term" as const, code: ErrorCode.MAX_DELIVERIES, message: reason, deadLetter: true };
-        const after = settleAfterPublish(term, await publisher.publish(job, errorVerdict(job.id, ErrorCode.MAX_DELIVERIES, reason, { deliveries: event.deliveries })));
+        // A redelivered advisory may have published this verdict already and then failed to write the dead letter.
+        const published = await publisher.publish(job, errorVerdict(job.id, ErrorCode.MAX_DELIVERIES, reason, { deliveries: event.deliveries }));
+        const after = settleAfterPublish(term, published, advisory.info.deliveryCount > 1);
         if (after.deadLetter) {
           await publisher.deadLetter(job, after.code, after.message);
           this.onDeadLetter(after.code);

@@ -8,8 +8,8 @@ import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type ConsumerConfig, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { Objm } from "@nats-io/obj";
-import type { Config } from "../config/index.ts";
-import { CACHE_BUCKET, IMAGE_BUCKET, STREAMS } from "../protocol/index.ts";
+import { redeliveryBackoffMs, type Config } from "../config/index.ts";
+import { CACHE_BUCKET, IMAGE_BUCKET, REQUEST_SUBJECTS, STREAMS } from "../protocol/index.ts";
 
 const DEFINITIONS_URL = new URL("../../infra/jetstream/definitions.json", import.meta.url);
 const IMAGE_TTL_MS = 24 * 3600 * 1000;
@@ -23,16 +23,18 @@ interface Definitions {
 }
 
 /** The settings provisioning reads: a view of Config (its types come from the settings table). */
-export type ProvisionSettings = Pick<Config, "ackWaitMs" | "maxDeliver" | "maxAckPending" | "replicas" | "maxPayloadBytes" | "maxQueuedRequests" | "cacheTtlMs">;
+export type ProvisionSettings = Pick<Config, "ackWaitMs" | "maxDeliver" | "maxAckPending" | "replicas" | "maxPayloadBytes" | "maxQueuedRequests" | "cacheTtlMs" | "requestMaxAgeMs">;
 
 /** The definitions with the config's values applied. Backoff: ack wait × 1, 2, 4 … (max_deliver − 1 steps). */
 export function desiredDefinitions(settings: ProvisionSettings): Definitions {
   const defs = JSON.parse(readFileSync(DEFINITIONS_URL, "utf8")) as Definitions;
   const ackWait = nanos(settings.ackWaitMs); // JetStream durations are nanoseconds
-  const backoff = Array.from({ length: settings.maxDeliver - 1 }, (_, i) => ackWait * 2 ** i);
+  const backoff = redeliveryBackoffMs(settings.ackWaitMs, settings.maxDeliver).map((ms) => nanos(ms));
   for (const s of defs.streams) {
     s.num_replicas = settings.replicas;
-    if (s.name === STREAMS.requests) Object.assign(s, { max_msg_size: settings.maxPayloadBytes, max_msgs: settings.maxQueuedRequests });
+    if (s.name === STREAMS.requests) {
+      Object.assign(s, { max_msg_size: settings.maxPayloadBytes, max_msgs: settings.maxQueuedRequests, max_age: nanos(settings.requestMaxAgeMs) });
+    }
   }
   for (const c of defs.consumers) {
     if (c.stream !== STREAMS.requests) continue;
@@ -83,6 +85,24 @@ export async function provision(nc: NatsConnection, settings: ProvisionSettings)
     await apply(jsm, defs, change);
   }
   await provisionBuckets(nc, settings);
+  changes.push(...(await purgeUnserved(jsm)));
+  return changes;
+}
+
+/**
+ * Requests an older stream (subjects `ofa.ve.req.>`) took on subjects no consumer serves: no worker will ever answer
+ * them, and they count against the stream's bounds. Once the stream's subjects are the lanes, they are purged (a
+ * user without STREAM.PURGE on the request stream — the service's least-privilege one — leaves them to max_age).
+ */
+async function purgeUnserved(jsm: JetStreamManager): Promise<Change[]> {
+  const info = await jsm.streams.info(STREAMS.requests, { subjects_filter: ">" });
+  const unserved = Object.entries(info.state.subjects ?? {}).filter(([subject]) => !REQUEST_SUBJECTS.includes(subject));
+  const changes: Change[] = [];
+  for (const [subject, count] of unserved) {
+    const purged = await jsm.streams.purge(STREAMS.requests, { filter: subject }).then((r) => r.purged, () => undefined);
+    const field = purged === undefined ? `requests on unserved ${subject} (not purged, e.g. no permission: max_age removes them)` : `requests on unserved ${subject} (purged)`;
+    changes.push({ kind: "stream", name: STREAMS.requests, action: purged === undefined ? "none" : "update", fields: { [field]: { have: count, want: 0 } } });
+  }
   return changes;
 }
 

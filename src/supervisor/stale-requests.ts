@@ -6,26 +6,47 @@
  *
  * A message is removed only when both hold: its sequence is at or below every request consumer's ack floor
  * (settledUpTo: no consumer will deliver it again), and the verdict stream has a verdict for its id (so it was answered). Anything
- * else below the floors (a request on a subject no consumer serves, one whose verdict was never written) is left.
+ * else below the floors (one whose verdict was never written) is left.
  * Runs on the supervisor's consumer poll; cheap when there is nothing to do (one stream info).
  */
-import type { ConsumerInfo, JetStreamManager, StoredMsg } from "@nats-io/jetstream";
+import type { ConsumerInfo, JetStreamManager, MsgRequest, StoredMsg } from "@nats-io/jetstream";
 import type { Logger } from "../log/logger.ts";
 import { Header, STREAMS, verdictSubject } from "../protocol/index.ts";
 
 /** At most this many messages are examined per sweep, so one sweep never holds the poll for long. */
 const SWEEP_BATCH = 500;
+/** Once in this long the sweep starts again from the stream's first message (see `rewind`). */
+const FULL_RESCAN_MS = 5 * 60_000;
 
+/**
+ * Costs O(new messages): each message below the floor is examined once. The sweep remembers the sequence it has
+ * examined up to and asks for the next stored message (`next_by_subj`), so gaps (removed requests) cost nothing and a
+ * message left on purpose is not read again every poll (before: up to 500 reads per 2-s poll, measured at 6.7 % of a
+ * core in nats-server with 600 such messages). A broker that restarts from its store can bring back a message whose
+ * removal it had not written, below what was examined: the supervisor rewinds on every reconnect, and a full rescan
+ * every FULL_RESCAN_MS catches what a failover without a reconnect brings back.
+ */
 export class StaleRequestSweeper {
   private running = false;
+  /** Every sequence up to this one has been examined (or was gone). */
+  private sweptUpTo = 0;
+  private lastFullScan: number;
   private readonly jsm: JetStreamManager;
   private readonly logger: Logger;
   private readonly onRemoved: (n: number) => void;
+  private readonly now: () => number;
 
-  constructor(jsm: JetStreamManager, logger: Logger, onRemoved: (n: number) => void) {
+  constructor(jsm: JetStreamManager, logger: Logger, onRemoved: (n: number) => void, now: () => number = Date.now) {
     this.jsm = jsm;
     this.logger = logger;
     this.onRemoved = onRemoved;
+    this.now = now;
+    this.lastFullScan = now();
+  }
+
+  /** Examine everything again from the stream's first message on the next sweep (after a broker reconnect). */
+  rewind(): void {
+    this.sweptUpTo = 0;
   }
 
   /** Sweeps below `ackFloor` (the lowest ack floor of the request consumers). Returns how many it removed. */
@@ -33,12 +54,17 @@ export class StaleRequestSweeper {
     if (this.running || ackFloor <= 0) return 0;
     this.running = true;
     try {
-      const { first_seq: first, messages } = (await this.jsm.streams.info(STREAMS.requests)).state;
-      if (messages === 0 || first > ackFloor) return 0;
-      let removed = 0;
-      for (let seq = first; seq <= Math.min(ackFloor, first + SWEEP_BATCH - 1); seq++) {
-        if (await this.removeIfAnswered(seq)) removed += 1;
+      if (this.now() - this.lastFullScan >= FULL_RESCAN_MS) {
+        this.lastFullScan = this.now();
+        this.rewind();
       }
+      const { first_seq: first, last_seq: last, messages } = (await this.jsm.streams.info(STREAMS.requests)).state;
+      if (last < this.sweptUpTo) this.sweptUpTo = 0; // the stream was recreated: its sequences start again
+      if (messages === 0) {
+        this.sweptUpTo = Math.max(this.sweptUpTo, last); // nothing stored up to its last sequence
+        return 0;
+      }
+      const removed = await this.sweepFrom(Math.max(first, this.sweptUpTo + 1), ackFloor);
       if (removed > 0) {
         this.onRemoved(removed);
         this.logger.warn({ removed, ackFloor }, "removed answered requests left in the request stream below the consumers' ack floor");
@@ -49,17 +75,28 @@ export class StaleRequestSweeper {
     }
   }
 
-  private async removeIfAnswered(seq: number): Promise<boolean> {
-    const stored = await this.getOrNull(STREAMS.requests, { seq });
-    if (!stored) return false; // a gap (already removed)
-    const id = requestId(stored);
-    if (!(await this.getOrNull(STREAMS.verdicts, { last_by_subj: verdictSubject(id) }))) return false;
-    return this.jsm.streams.deleteMessage(STREAMS.requests, seq, false).catch(() => false);
+  private async sweepFrom(start: number, ackFloor: number): Promise<number> {
+    let removed = 0;
+    for (let seq = start, examined = 0; seq <= ackFloor && examined < SWEEP_BATCH; examined++) {
+      // nats-server ≥ 2.9 answers "the first message at or after seq"; nats.js passes the query through but types only
+      // the seq and last_by_subj forms.
+      const stored = await this.jsm.streams.getMessage(STREAMS.requests, { seq, next_by_subj: ">" } as unknown as MsgRequest);
+      if (!stored || stored.seq > ackFloor) {
+        this.sweptUpTo = Math.max(this.sweptUpTo, ackFloor); // nothing stored between seq and the floor
+        break;
+      }
+      if (await this.removeIfAnswered(stored)) removed += 1;
+      this.sweptUpTo = stored.seq;
+      seq = stored.seq + 1;
+    }
+    return removed;
   }
 
-  /** The stored message, or null when there is none (the client maps JetStream's "no message found" to null). */
-  private getOrNull(stream: string, query: { seq: number } | { last_by_subj: string }): Promise<StoredMsg | null> {
-    return this.jsm.streams.getMessage(stream, query);
+  private async removeIfAnswered(stored: StoredMsg): Promise<boolean> {
+    const id = requestId(stored);
+    // The client maps JetStream's "no message found" to null.
+    if (!(await this.jsm.streams.getMessage(STREAMS.verdicts, { last_by_subj: verdictSubject(id) }))) return false;
+    return this.jsm.streams.deleteMessage(STREAMS.requests, stored.seq, false).catch(() => false);
   }
 }
 

@@ -11,7 +11,7 @@ import { AggregatorRegistry, Registry } from "prom-client";
 import { buildAdmin, type AdminSource } from "../admin/server.ts";
 import { EmbeddedBroker, hostPort, isListening } from "../broker/embedded.ts";
 import { redactConfig, type Config } from "../config/index.ts";
-import { connectNats, watchConnection } from "../nats/connect.ts";
+import { connectNats } from "../nats/connect.ts";
 import type { Logger } from "../log/logger.ts";
 import { MonotonicFloor } from "../metrics/carry.ts";
 import { collectProcessMetrics, createSupervisorMetrics, type SupervisorMetrics } from "../metrics/definitions.ts";
@@ -24,6 +24,8 @@ import { probeVulkanAdapter } from "../model/adapter.ts";
 import { WorkerPool } from "./pool.ts";
 import { provision } from "./provision.ts";
 import { StaleRequestSweeper, settledUpTo } from "./stale-requests.ts";
+import { BrokerHealth } from "./broker-health.ts";
+import { classifyNatsError } from "../errors/classify-nats.ts";
 import { CLOSE_STEP_MS, SHUTDOWN_MARGIN_MS, WORKER_KILL_MARGIN_MS } from "../runtime/bounds.ts";
 import { within } from "../runtime/within.ts";
 
@@ -45,6 +47,11 @@ export class Supervisor {
   /** /metrics never shows a counter lower than it showed before (src/metrics/carry.ts). */
   private readonly floor = new MonotonicFloor();
   private natsUp = true;
+  /** Changes on every disconnect and reconnect: a poll started before one reports nothing after it. */
+  private connectionEpoch = 0;
+  private pollingEpoch: number | undefined;
+  private jsm: JetStreamManager | undefined;
+  private readonly brokerHealth: BrokerHealth;
   private draining = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private admin: FastifyInstance | undefined;
@@ -78,6 +85,11 @@ export class Supervisor {
     this.pool = pool;
     this.metrics = createSupervisorMetrics(this.registry);
     collectProcessMetrics(this.registry);
+    this.brokerHealth = new BrokerHealth({
+      logger,
+      onTimeout: () => this.metrics.jetstreamApiTimeouts.inc(),
+      onResponsive: (up) => this.metrics.brokerResponsive.set(up ? 1 : 0),
+    });
   }
 
   static async start(config: Config, logger: Logger): Promise<Supervisor> {
@@ -94,7 +106,7 @@ export class Supervisor {
     const nc = await connectNats(config, "ofa-entail-supervisor");
     if (config.provision) {
       const changes = await provision(nc, config);
-      logger.info({ changes: changes.filter((c) => c.action !== "none").map((c) => `${c.action} ${c.kind} ${c.name}`) }, "JetStream provisioned");
+      logger.info({ changes: changes.filter((c) => c.action !== "none" || Object.keys(c.fields).length > 0).map((c) => `${c.action} ${c.kind} ${c.name} ${Object.keys(c.fields).join(", ")}`.trim()) }, "JetStream provisioned");
     }
     const layout = chooseLayout(availableParallelism(), config);
     const chosen = await modelDefaults(config, availableParallelism(), layout.workers);
@@ -117,14 +129,14 @@ export class Supervisor {
   }
 
   private async run(): Promise<void> {
-    this.metrics.natsConnected.set(1);
-    void watchConnection(this.nc, (up) => {
-      this.natsUp = up;
-      this.metrics.natsConnected.set(up ? 1 : 0);
-    });
-    this.mover = new DeadLetterMover(this.nc, this.logger, (code) => this.metrics.deadLetters.inc({ code }), this.config.replySubjects);
+    void this.watchNats();
+    this.mover = new DeadLetterMover(this.nc, this.logger, {
+      deadLetter: (code) => this.metrics.deadLetters.inc({ code }),
+      deadLetterFailure: (code) => this.metrics.deadLetterFailures.inc({ code }),
+    }, this.config.replySubjects);
     await this.mover.start().catch((err: unknown) => this.logger.error({ err }, "dead-letter mover not started"));
     const jsm = await jetstreamManager(this.nc);
+    this.jsm = jsm;
     this.sweeper = new StaleRequestSweeper(jsm, this.logger, (n) => this.metrics.staleRequestsRemoved.inc(n));
     await this.pollConsumers(jsm);
     this.pollTimer = setInterval(() => void this.pollConsumers(jsm), CONSUMER_POLL_MS);
@@ -140,17 +152,53 @@ export class Supervisor {
     this.logger.info({ admin: this.adminAddress }, "admin listening");
   }
 
+  private async watchNats(): Promise<void> {
+    this.metrics.natsConnected.set(1);
+    for await (const s of this.nc.status()) {
+      if (s.type === "disconnect") {
+        this.natsUp = false;
+        this.connectionEpoch += 1;
+      }
+      if (s.type === "reconnect") {
+        this.natsUp = true;
+        // Readiness is earned again: what was polled before the outage is stale, and a poll that was waiting through
+        // it would report its timeout after the reconnect (measured: 200, then 503 for ~2 s, 5 s after a restart).
+        this.connectionEpoch += 1;
+        this.lanes.clear();
+        this.sweeper?.rewind(); // a restarted broker may bring back requests whose removal it had not written
+        if (this.jsm && !this.draining) void this.pollConsumers(this.jsm);
+      }
+      this.metrics.natsConnected.set(this.natsUp ? 1 : 0);
+    }
+  }
+
   private async pollConsumers(jsm: JetStreamManager): Promise<void> {
+    const epoch = this.connectionEpoch;
+    if (this.pollingEpoch === epoch) return; // one poll at a time (a call may wait out its timeout)
+    this.pollingEpoch = epoch;
+    try {
+      await this.pollOnce(jsm, epoch);
+    } finally {
+      if (this.pollingEpoch === epoch) this.pollingEpoch = undefined;
+    }
+  }
+
+  private async pollOnce(jsm: JetStreamManager, epoch: number): Promise<void> {
     const ackFloors: number[] = [];
     for (const lane of LANES) {
       try {
         const info = await jsm.consumers.info(STREAMS.requests, consumerName(lane));
+        if (epoch !== this.connectionEpoch) return;
+        this.brokerHealth.answered();
         ackFloors.push(settledUpTo(info));
         this.lanes.set(lane, { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered, waiting: info.num_waiting });
         this.metrics.pending.set({ lane }, info.num_pending);
         this.metrics.ackPending.set({ lane }, info.num_ack_pending);
-      } catch {
-        this.lanes.delete(lane);
+      } catch (err) {
+        if (epoch !== this.connectionEpoch) return;
+        this.brokerHealth.failed(err);
+        // A timeout or an election says nothing about the consumer: it is unbound only when the broker says so.
+        if (classifyNatsError(err) !== "transient") this.lanes.delete(lane);
       }
     }
     if (ackFloors.length === LANES.length && !this.draining) {
@@ -194,6 +242,8 @@ export class Supervisor {
     const reasons: string[] = [];
     if (this.draining) reasons.push("draining");
     if (!this.natsUp || this.nc.isClosed()) reasons.push("NATS disconnected");
+    const silent = this.brokerHealth.reason();
+    if (silent) reasons.push(silent);
     const unbound = LANES.filter((l) => !this.lanes.has(l));
     if (unbound.length > 0) reasons.push(`request consumers not bound: ${unbound.map(consumerName).join(", ")}`);
     const workers = this.pool.view();

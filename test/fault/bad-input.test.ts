@@ -217,6 +217,20 @@ describe("bad input - every malformed request gets one typed error verdict, is t
     test(`bad input - ${c.name} gets ${c.code} once, is dead-lettered with its payload, and is not redelivered`, () => expectRejected(c, true));
   }
 
+  test("bad input - 58 headers of 1,024 control characters and a 710 KB payload get OFA_ERR_PAYLOAD_SCHEMA once AND a dead letter (the record is bounded to fit one message)", async () => {
+    // The attack of issue 24: escaped in JSON (×6) the headers made the dead letter exceed max_payload; the publish
+    // failed, the request was handed back, the redelivery found the stored verdict: two replies and no dead letter.
+    const headers = Object.fromEntries(Array.from({ length: 58 }, (_, i) => [`X-Junk-${i}`, "\u0001".repeat(1024)]));
+    const counted = await service.metric(`ofa_dead_letters_total{code="${ErrorCode.PAYLOAD_SCHEMA}"}`);
+    const payload = body({ v: 1, text: "x", junk: "A".repeat(710 * 1024), image: { data: b64(await goodImage()) } });
+    await expectRejected({ name: "", id: "dlq-hostile-headers", code: ErrorCode.PAYLOAD_SCHEMA, payload: () => payload, headers }, true);
+    const record = deadLetters.get("dlq-hostile-headers")[0]!;
+    assert.ok((record.headersBytes ?? 0) > 58 * 1024, "the headers' original size is recorded");
+    assert.ok((record.headersOmitted ?? 0) > 0, "headers past the record's budget are counted, not copied");
+    assert.equal(await service.metric(`ofa_dead_letters_total{code="${ErrorCode.PAYLOAD_SCHEMA}"}`), counted + 1, "ofa_dead_letters_total moved");
+    assert.equal(await service.metric(`ofa_dead_letter_publish_failures_total{code="${ErrorCode.PAYLOAD_SCHEMA}"}`), 0, "no dead-letter publish failed");
+  });
+
   test("bad input - a deadline already past (Ofa-Deadline header) gets OFA_ERR_DEADLINE_EXCEEDED once, without a dead letter, and is not redelivered", () =>
     expectRejected(
       { name: "", id: "deadline-header", code: ErrorCode.DEADLINE_EXCEEDED, payload: () => withImage(goodImage()), headers: { [Header.Deadline]: String(Date.now() - 60_000) } },

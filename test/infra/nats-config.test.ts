@@ -143,7 +143,7 @@ test("nats config - auth/user-password.conf: the service user gets JetStream, th
   const info = await svc.request("$JS.API.INFO", "", { timeout: 2_000 });
   assert.ok(!("error" in (info.json() as object)), "service user can use the JetStream API");
 
-  const client = await connect({ servers: ns.url, user: "ofa-client", pass: env.OFA_NATS_CLIENT_PASSWORD });
+  const client = await connect({ servers: ns.url, user: "ofa-client", pass: env.OFA_NATS_CLIENT_PASSWORD, inboxPrefix: "_INBOX.ofa-client" });
   t.after(() => client.close());
   const denied: string[] = [];
   void (async () => {

@@ -23,6 +23,8 @@ import { noiseImage } from "../fixtures/bad-images.ts";
 
 const AUTH_CONF = fileURLToPath(new URL("../../infra/nats/auth/user-password.conf", import.meta.url));
 const WAIT_MS = 20_000;
+/** The caller user's own inbox prefix: the only inboxes it may subscribe to. */
+const CLIENT_INBOX = "_INBOX.ofa-client";
 
 test("security - least privilege: the service serves every path under the committed permissions, and the broker refuses it a poisoned reply subject", async (t) => {
   const env = { OFA_NATS_SERVICE_PASSWORD: "svc-lp-pass", OFA_NATS_CLIENT_PASSWORD: "client-lp-pass" };
@@ -39,7 +41,7 @@ test("security - least privilege: the service serves every path under the commit
   t.after(() => service.stop());
   await service.waitReady();
 
-  const nc = await connect({ servers: ns.url, user: "ofa-client", pass: env.OFA_NATS_CLIENT_PASSWORD });
+  const nc = await connect({ servers: ns.url, user: "ofa-client", pass: env.OFA_NATS_CLIENT_PASSWORD, inboxPrefix: CLIENT_INBOX });
   t.after(() => nc.close());
   const client = new OfaClient(nc);
   t.after(() => client.close());

@@ -26,6 +26,10 @@ test("config - every invalid value is reported at once, with the variable that c
     },
   );
   assert.throws(() => loadConfig({}, { OFA_NATS_TOKEN: "t", OFA_NATS_USER: "u", OFA_NATS_PASSWORD: "p" }), /one NATS auth method/);
+
+  // 30 s ack wait, 5 deliveries: 30 + 60 + 120 + 240 s of backoff and a last lease of 240 s.
+  assert.throws(() => loadConfig({}, { OFA_REQUEST_MAX_AGE_MS: "600000" }), /OFA_REQUEST_MAX_AGE_MS: 600000 ms would drop a request before its last delivery ends .* 690000 ms/);
+  assert.equal(loadConfig({}, { OFA_REQUEST_MAX_AGE_MS: "700000" }).requestMaxAgeMs, 700_000);
 });
 
 test("config - secrets are redacted for logs and /status", () => {

@@ -102,3 +102,16 @@ test("settler - publishing fails (broker gone): nak'ed for redelivery, never thr
   assert.deepEqual(m.settlements(), ["nak:1000"]);
   assert.deepEqual(settled, [job]);
 });
+
+test("settler - a redelivered bad request whose verdict is already stored (its dead letter failed last time) is dead-lettered now, once", async () => {
+  const { publisher, settler } = newSettler();
+  publisher.outcome = () => "existing";
+  const first = fakeMsg({ v: 1 }, 1);
+  await settler.settle(jobOf(first), { kind: "failed", error: new VerdictError(ErrorCode.PAYLOAD_SCHEMA, "no text") });
+  assert.deepEqual(publisher.deadLetters, [], "a repeat on its first delivery: the id's first request was dead-lettered then");
+  const again = fakeMsg({ v: 1 }, 2);
+  const job = jobOf(again);
+  await settler.settle(job, { kind: "failed", error: new VerdictError(ErrorCode.PAYLOAD_SCHEMA, "no text") });
+  assert.deepEqual(publisher.deadLetters, [{ id: job.id, code: ErrorCode.PAYLOAD_SCHEMA }]);
+  assert.deepEqual(again.settlements(), ["term"]);
+});

@@ -78,7 +78,8 @@ interface Pending {
 
 export class OfaClient {
   private readonly js: JetStreamClient;
-  private readonly inboxPrefix = createInbox();
+  /** Under the connection's inbox prefix (ConnectionOptions.inboxPrefix), which a caller's NATS user may be limited to. */
+  private readonly inboxPrefix: string;
   private readonly sub: Subscription;
   private readonly pending = new Map<string, Pending>();
   private readonly statusEvents: AsyncIterable<{ type: string }>;
@@ -91,6 +92,7 @@ export class OfaClient {
   constructor(nc: NatsConnection, opts: ClientOptions = {}) {
     this.nc = nc;
     this.opts = opts;
+    this.inboxPrefix = createInbox((nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
     this.js = jetstream(nc);
     this.statusEvents = nc.status();
     void this.watchReconnects();

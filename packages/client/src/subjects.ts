@@ -25,7 +25,6 @@ export const SUBJECT_PREFIX = "ofa.ve";
 export const IMAGE_BUCKET = "ofa-ve-images";
 /** KV bucket of the verdict cache (src/consumer/cache.ts); provisioned by the supervisor. */
 export const CACHE_BUCKET = "ofa-ve-verdict-cache";
-export const REQUEST_SUBJECTS = `${SUBJECT_PREFIX}.req.>`;
 export const DLQ_SUBJECTS = `${SUBJECT_PREFIX}.dlq.>`;
 /** Core request-reply front door (NATS services framework). */
 export const SERVICE_SUBJECT = `${SUBJECT_PREFIX}.classify`;
@@ -34,6 +33,10 @@ export const SERVICE_NAME = "ofa-entail";
 export function requestSubject(lane: Lane): string {
   return `${SUBJECT_PREFIX}.req.${lane}`;
 }
+
+/** The request stream's subjects: exactly the served lanes, so a publish to any other subject is refused (no
+ *  stream answers it) instead of being kept where no consumer will ever deliver it. */
+export const REQUEST_SUBJECTS: readonly string[] = Object.freeze(LANES.map(requestSubject));
 
 /** The durable pull consumer that serves one lane. */
 export function consumerName(lane: Lane): string {
