@@ -10,8 +10,8 @@ import { fork, type ChildProcess } from "node:child_process";
 import { openSync, closeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-export type ToChild<S> = { readonly kind: "start"; readonly spec: S };
-export type FromChild<P, R> =
+type ToChild<S> = { readonly kind: "start"; readonly spec: S };
+type FromChild<P, R> =
   | { readonly kind: "progress"; readonly progress: P }
   | { readonly kind: "result"; readonly result: R }
   | { readonly kind: "error"; readonly message: string };

@@ -15,7 +15,7 @@ import { goal, type Goal } from "./goals.ts";
 import { PILLOW_PYTHON } from "./pillow.ts";
 import { runServiceCase, type ServiceCaseResult } from "./service-case.ts";
 
-export const CPU_SIDE_GOAL_PER_SEC = 100;
+const CPU_SIDE_GOAL_PER_SEC = 100;
 const EXPORTER = fileURLToPath(new URL("../models/export/export.py", import.meta.url));
 const PHOTO = { width: 1024, height: 768 } as const;
 
@@ -24,7 +24,7 @@ const PHOTO = { width: 1024, height: 768 } as const;
 // MultiHeadAttention), so a cached export of an older graph is not measured by mistake.
 const NANO_REVISION = "r4";
 
-export function nanoModelDir(): string {
+function nanoModelDir(): string {
   return process.env.BENCH_NANO_MODEL_DIR ?? join(homedir(), `.cache/ofa-entail/models/nano480-${NANO_REVISION}`);
 }
 

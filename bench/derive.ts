@@ -13,7 +13,7 @@ import { layoutName, type TinyResults } from "./tiny.ts";
 /** The goals. */
 export const GOALS = Object.freeze({ largeRatio: 0.97, busMsPerVerdict: 0.2 });
 
-export interface ThroughputRow {
+interface ThroughputRow {
   readonly model: string;
   readonly layout: string;
   readonly maxBatch: number;
@@ -41,14 +41,14 @@ export interface ThroughputRow {
   readonly goal: number | undefined;
 }
 
-export interface OverheadRow {
+interface OverheadRow {
   readonly what: string;
   readonly cpuMsPerVerdict: number;
   readonly goal: number | undefined;
   readonly note: string;
 }
 
-export interface LatencyRow {
+interface LatencyRow {
   readonly phase: string;
   readonly offeredPerSec: number;
   readonly achievedPerSec: number;
@@ -60,7 +60,7 @@ export interface LatencyRow {
   readonly meanBatch: number;
 }
 
-export interface MemoryRow {
+interface MemoryRow {
   readonly config: string;
   readonly supervisorMiB: number;
   readonly workersMiB: readonly number[];
@@ -69,7 +69,7 @@ export interface MemoryRow {
   readonly rawMiB: number;
 }
 
-export interface BatchGainRow {
+interface BatchGainRow {
   readonly model: string;
   readonly maxBatch: number;
   readonly batch1PerSec: number;

@@ -6,7 +6,7 @@
 import sharp from "sharp";
 
 /** The issue asks for 224² JPEGs: the size most captioning datasets are stored at, and cheap to send inline. */
-export const IMAGE_SIDE = 224;
+const IMAGE_SIDE = 224;
 const IMAGE_COUNT = 8;
 const JPEG_QUALITY = 85;
 

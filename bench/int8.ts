@@ -18,11 +18,11 @@ import { runServiceCase, type ServiceCaseResult } from "./service-case.ts";
 import { mean } from "./stats.ts";
 
 /** issue 17: int8 must give at least twice the fp32 throughput through the service on the same cores. */
-export const INT8_SPEEDUP_GOAL = 2.0;
+const INT8_SPEEDUP_GOAL = 2.0;
 const AGREEMENT_SAMPLES = 64;
 const AGREEMENT_SCRIPT = fileURLToPath(new URL("../scripts/agreement.ts", import.meta.url));
 
-export interface Int8Point {
+interface Int8Point {
   readonly batch: number;
   readonly raw: { readonly fp32PerSec: number; readonly int8PerSec: number; readonly speedup: number };
   /** Raw loop CPU time per sample (every onnxruntime thread): less moved by neighbours than wall-clock rates. */

@@ -31,7 +31,7 @@ export interface PillowPreprocess {
   readonly pillow: string;
 }
 
-export function pillowProbe<T>(request: Record<string, unknown>, timeoutMs = 300_000): Promise<T> {
+function pillowProbe<T>(request: Record<string, unknown>, timeoutMs = 300_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = execFile(PILLOW_PYTHON, [PROBE], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`pillow probe '${String(request.cmd)}' failed: ${err.message}\n${stderr.slice(-2000)}`));

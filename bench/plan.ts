@@ -20,7 +20,7 @@ export interface Plan {
   readonly overhead: OverheadPlan;
 }
 
-export interface TinyPlan {
+interface TinyPlan {
   readonly modelDir: string;
   /** Batch sizes of (a) and batch limits of (b): each raw point is measured right before its service case. */
   readonly batches: readonly number[];
@@ -41,7 +41,7 @@ export interface LargePlan {
   readonly rounds: number;
 }
 
-export interface OverheadPlan {
+interface OverheadPlan {
   /** The service default first (OFA_RESIZE, src/config/settings.ts), then the other, so the trade-off is visible. */
   readonly resizers: readonly ResizeMode[];
   readonly busVerdicts: number;

@@ -18,7 +18,7 @@ import { cpuSeconds } from "./proc.ts";
 import { ServiceUnderTest, histogramTotals } from "./service.ts";
 import { mean, median } from "./stats.ts";
 
-export const POLICY_HYPOTHESES: readonly string[] = Object.freeze([
+const POLICY_HYPOTHESES: readonly string[] = Object.freeze([
   "there is a weapon in the picture.",
   "a person is injured.",
   "the product in the photo is a shoe.",
@@ -29,7 +29,7 @@ export const POLICY_HYPOTHESES: readonly string[] = Object.freeze([
   "someone is holding a phone.",
 ]);
 
-export const POLICY_GOAL = 1.2;
+const POLICY_GOAL = 1.2;
 /** Timed rounds in a full run: each pair is ≈ 20 s on the OFA-large shape; 7 so that the median outlasts two pairs hit by a burst of neighbour load. */
 export const POLICY_ROUNDS = 7;
 

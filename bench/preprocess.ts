@@ -15,12 +15,12 @@ import { WasmResampler } from "../src/model/wasm-resample.ts";
 import { goal, type Goal } from "./goals.ts";
 import { pillowPreprocess, pillowResize } from "./pillow.ts";
 
-export const RESIZE_SIZES: readonly [number, number][] = [[640, 480], [1024, 768], [4032, 3024], [37, 1500], [480, 480]];
+const RESIZE_SIZES: readonly [number, number][] = [[640, 480], [1024, 768], [4032, 3024], [37, 1500], [480, 480]];
 const OUT = 480;
 const SPEC = { size: OUT, resize: "bicubic" as const, mean: [0.5, 0.5, 0.5] as [number, number, number], std: [0.5, 0.5, 0.5] as [number, number, number] };
 const LIMITS = { maxImagePixels: 40_000_000 };
 
-export interface ResizeRow {
+interface ResizeRow {
   readonly size: string;
   readonly oursMs: number;
   readonly pillowMs: number;
@@ -39,7 +39,7 @@ export interface PreprocessResults {
 }
 
 /** Photo-like pixels: gradients plus noise (as bench/fixtures.ts), at any size. */
-export function photoPixels(w: number, h: number, seed: number): Uint8Array {
+function photoPixels(w: number, h: number, seed: number): Uint8Array {
   const out = new Uint8Array(w * h * 3);
   let s = seed >>> 0;
   const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 24;

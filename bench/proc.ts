@@ -19,7 +19,7 @@ function userHz(): number {
 }
 
 /** Resolution of cpuSeconds(): one tick. Windows of several seconds keep its error well under 1 %. */
-export const CPU_TICK_SECONDS = 1 / TICKS_PER_SECOND;
+const CPU_TICK_SECONDS = 1 / TICKS_PER_SECOND;
 
 /** User + system CPU seconds the process has used so far (all threads); undefined once it has exited. */
 export function cpuSeconds(pid: number): number | undefined {

@@ -24,7 +24,7 @@ export interface PublisherProgress {
   readonly atMs: number;
 }
 
-export interface Latency {
+interface Latency {
   readonly count: number;
   readonly meanMs: number;
   readonly p50Ms: number;

@@ -25,7 +25,7 @@ export interface Throughput {
 }
 
 /** One batch of a batch-mode run: from the previous batch's verdicts to its own. */
-export interface TimedBatch {
+interface TimedBatch {
   readonly cycleMs: number;
   readonly size: number;
   /** cycleMs minus the batch's own session.run: the time between two runs, all of it the service's. */

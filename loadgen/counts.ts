@@ -18,7 +18,7 @@ export function emptyCounts(): Counts {
   return { sent: 0, ok: 0, errored: 0, timedOut: 0, byCode: {}, labels: { yes: 0, no: 0, maybe: 0 }, cached: 0 };
 }
 
-export const TIMEOUT_CODE = "OFA_ERR_TIMEOUT";
+const TIMEOUT_CODE = "OFA_ERR_TIMEOUT";
 
 export function countOutcome(c: Counts, outcome: Outcome): void {
   if (outcome.type === "ok") {

@@ -11,7 +11,7 @@ import { LoadgenError, LoadgenErrorCode } from "./errors.ts";
 import type { ImageSource } from "./options.ts";
 import type { Random } from "./random.ts";
 
-export type ImageFormat = "jpeg" | "png" | "webp";
+type ImageFormat = "jpeg" | "png" | "webp";
 
 export interface ImageItem {
   readonly name: string;

@@ -212,7 +212,7 @@ function buildPhases(input: LoadInput, shape: Shape | undefined, problems: strin
   return targets.map((target, index) => Object.freeze({ index, name: phaseName(target), target, durationMs }));
 }
 
-export function phaseName(target: PhaseTarget): string {
+function phaseName(target: PhaseTarget): string {
   return target.kind === "open" ? `${target.ratePerSec}/s` : `${target.users} users`;
 }
 

@@ -55,7 +55,7 @@ export function createProgressPrinter(stream: NodeJS.WriteStream = process.stder
   };
 }
 
-export function formatLine(s: ProgressSnapshot): string {
+function formatLine(s: ProgressSnapshot): string {
   const seconds = (s.elapsedMs / 1000).toFixed(0).padStart(4);
   return (
     `${seconds}s ${s.phase.padEnd(10)} ${String(s.answeredPerSec).padStart(5)} answers/s  in flight ${String(s.inFlight).padStart(5)}` +

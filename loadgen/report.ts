@@ -12,9 +12,9 @@ import type { ServerSideReport } from "./server-side.ts";
 import { findKnee, type Knee } from "./step.ts";
 import type { Workload } from "./workload.ts";
 
-export const REPORT_VERSION = 1;
+const REPORT_VERSION = 1;
 
-export interface Rates {
+interface Rates {
   /** Requests sent per second. */
   readonly offeredPerSec: number;
   /** Answers (ok or error verdicts) per second. */

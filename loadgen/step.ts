@@ -18,7 +18,7 @@ export interface StepPoint {
   readonly settled: number;
 }
 
-export interface StepVerdict {
+interface StepVerdict {
   readonly index: number;
   readonly name: string;
   readonly withinSlo: boolean;

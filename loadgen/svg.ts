@@ -14,7 +14,7 @@ export interface Series {
   readonly dashed?: boolean;
 }
 
-export interface Tick {
+interface Tick {
   readonly value: number;
   readonly label: string;
 }
@@ -152,7 +152,7 @@ function legend(series: readonly Series[], width: number): string {
 }
 
 /** Ticks at 1, 2 or 5 × 10^k covering [min, max] with about `count` steps. */
-export function niceTicks(min: number, max: number, count: number): number[] {
+function niceTicks(min: number, max: number, count: number): number[] {
   if (!(max > min)) return [min];
   const step = niceStep((max - min) / count);
   const ticks: number[] = [];

@@ -7,7 +7,7 @@ import { ErrorCode, VerdictLabel, type ErrorVerdict, type ListVerdict, type OkVe
 import { InvalidVerdictCode } from "./errors.ts";
 
 /** Softmax scores are floats; 1e-3 allows float32 rounding and JSON printing of three values. */
-export const SCORE_SUM_TOLERANCE = 1e-3;
+const SCORE_SUM_TOLERANCE = 1e-3;
 
 export type Outcome =
   | { readonly type: "ok"; readonly label: VerdictLabel; readonly cached: boolean; readonly verdict: OkVerdict }

@@ -23,7 +23,7 @@ export const DEFAULT_TEXTS: readonly string[] = Object.freeze([
   "a purple shape touches the edge of the image",
 ]);
 
-export interface WorkItem {
+interface WorkItem {
   readonly image: ImageItem;
   readonly text: string;
   readonly premise: string | undefined;

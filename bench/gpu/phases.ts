@@ -14,7 +14,7 @@ import type { RawCell, RawCellResult } from "./raw.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const RAW = fileURLToPath(new URL("./raw.ts", import.meta.url));
-export const PYTHON = process.env.OFA_PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
+const PYTHON = process.env.OFA_PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
 
 export type Outcome<T> = { readonly ok: true; readonly value: T; readonly seconds: number } | { readonly ok: false; readonly reason: string; readonly seconds: number };
 

@@ -95,14 +95,14 @@ const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
  * util-linux's setpriv sets the kernel's parent-death signal and execs the server in its place (same pid): the kernel
  * sends it SIGTERM, a clean shutdown, when serve dies. Elsewhere, a shell watcher polls serve's pid once a second.
  */
-export function tiedToParent(binary: string, args: readonly string[]): [string, string[]] {
+function tiedToParent(binary: string, args: readonly string[]): [string, string[]] {
   if (process.platform === "linux" && SETPRIV) return [SETPRIV, ["--pdeathsig", "SIGTERM", "--", binary, ...args]];
   const script = `"$@" & child=$!; trap 'kill -TERM $child 2>/dev/null' TERM INT; while kill -0 ${process.pid} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done; kill -TERM $child 2>/dev/null; wait $child`;
   return ["/bin/sh", ["-c", script, "nats-server-watch", binary, ...args]];
 }
 
 /** `sync_interval` exists from nats-server 2.10; Debian 12's 2.9.10 refuses to start with it. */
-export function supportsSyncInterval(binary: string): boolean {
+function supportsSyncInterval(binary: string): boolean {
   try {
     const match = /v(\d+)\.(\d+)/.exec(execFileSync(binary, ["--version"], { encoding: "utf8" }));
     return match !== null && (Number(match[1]) > 2 || (Number(match[1]) === 2 && Number(match[2]) >= 10));

@@ -107,7 +107,7 @@ export function redeliveryBackoffMs(ackWaitMs: number, maxDeliver: number): numb
 }
 
 /** How long a request may take from its first delivery to the end of its last lease (every delivery timing out). */
-export function redeliveryScheduleMs(ackWaitMs: number, maxDeliver: number): number {
+function redeliveryScheduleMs(ackWaitMs: number, maxDeliver: number): number {
   const backoff = redeliveryBackoffMs(ackWaitMs, maxDeliver);
   return backoff.reduce((a, b) => a + b, 0) + (backoff.at(-1) ?? ackWaitMs);
 }

@@ -10,7 +10,7 @@ import type { Job } from "./job.ts";
  * The subject a delivery is acked on (`$JS.ACK.<stream>.<consumer>.…`): the message's reply subject. nats.js's JsMsg
  * type does not declare it, its implementation has it; undefined for a message without one (a test's fake).
  */
-export function ackSubject(msg: JsMsg): string | undefined {
+function ackSubject(msg: JsMsg): string | undefined {
   const reply = (msg as JsMsg & { reply?: unknown }).reply;
   return typeof reply === "string" && reply.startsWith("$JS.ACK.") ? reply : undefined;
 }

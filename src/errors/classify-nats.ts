@@ -7,7 +7,7 @@ import { errors } from "@nats-io/transport-node";
 import { errorChain } from "@ofa-entail/client/source";
 
 // What a publish failure is (full, too large, transient) is the client package's: the SDK and the front door share it.
-export { FULL_API_CODES, MESSAGE_TOO_LARGE_API_CODE, classifyNatsError, publishFailureCode, type NatsFailure } from "@ofa-entail/client/source";
+export {   classifyNatsError, publishFailureCode,  } from "@ofa-entail/client/source";
 
 /** A request that got no answer in time (the broker, or JetStream behind it, did not answer). */
 export function isTimeout(err: unknown): boolean {

@@ -7,7 +7,7 @@
  */
 import { execFile } from "node:child_process";
 
-export interface VulkanAdapter {
+interface VulkanAdapter {
   /** PCI vendor name when known (NVIDIA, AMD, Intel, Mesa), else the vendor id. */
   readonly vendor: string;
   readonly vendorId: string;

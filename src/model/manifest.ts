@@ -36,7 +36,7 @@ const SplitSchema = Type.Object({
 /** One execution provider's graphs: the one-graph form or the split pair. */
 const GraphFormSchema = Type.Object({ onnx: Type.Optional(OnnxFilesSchema), split: Type.Optional(SplitSchema) });
 
-export const ManifestSchema = Type.Object({
+const ManifestSchema = Type.Object({
   manifestVersion: Type.Literal(1),
   name: Type.String({ minLength: 1 }),
   version: Type.String({ minLength: 1 }),
@@ -82,7 +82,7 @@ export type Answer = Manifest["answers"][number];
 type OnnxFiles = Static<typeof OnnxFilesSchema>;
 
 /** Where the graphs of one precision are: one graph, or the split pair. */
-export type GraphPaths =
+type GraphPaths =
   | { readonly form: "one"; readonly model: string }
   | { readonly form: "split"; readonly imageEncoder: string; readonly textFusion: string; readonly imageEmbeds: string; readonly imageRows?: string };
 
@@ -113,7 +113,7 @@ export interface ModelDir {
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** Resolves a model dir: as given (absolute or from the cwd), else relative to the package (so `models/tiny` works anywhere). */
-export function resolveModelDir(dir: string): string {
+function resolveModelDir(dir: string): string {
   const fromCwd = resolve(dir);
   if (existsSync(join(fromCwd, "manifest.json"))) return fromCwd;
   const fromPackage = resolve(PACKAGE_ROOT, dir);

@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { classifyOrtError } from "../errors/classify-ort.ts";
 
-export const PROVIDER_UNAVAILABLE = "EXECUTION_PROVIDER_UNAVAILABLE";
+const PROVIDER_UNAVAILABLE = "EXECUTION_PROVIDER_UNAVAILABLE";
 
 export type ExecutionProvider = "cpu" | "cuda" | "webgpu";
 

@@ -4,7 +4,7 @@
  */
 import { OfaError, type ErrorCode } from "@ofa-entail/client/source";
 
-export { ERROR_SPECS, ErrorCode, OfaError, isErrorCode, type AnyErrorCode, type ErrorSpec } from "@ofa-entail/client/source";
+export { ERROR_SPECS, ErrorCode, OfaError, isErrorCode,   } from "@ofa-entail/client/source";
 
 /** Where in a request a fault is: `index` names the hypothesis of a policy list. */
 export interface FaultDetails {

@@ -2,7 +2,7 @@
 // parts of the protocol (validation, limits, trust, dead letters, the AsyncAPI document) are the files below.
 export {
   CACHE_BUCKET,
-  DLQ_SUBJECTS,
+  
   Header,
   IMAGE_BUCKET,
   LANES,
@@ -11,7 +11,7 @@ export {
   SERVICE_NAME,
   SERVICE_SUBJECT,
   STREAMS,
-  SUBJECT_PREFIX,
+  
   consumerName,
   deadLetterSubject,
   requestSubject,
@@ -19,8 +19,8 @@ export {
   storedVerdict,
   subjectToken,
   verdictSubject,
-  waitForStoredVerdict,
-  type StoredVerdict,
+  
+  
 } from "@ofa-entail/client/source";
 export * from "./errors.ts";
 export * from "./request.ts";

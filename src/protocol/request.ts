@@ -8,9 +8,9 @@ import { ENVELOPE_VERSION, type ImageRef, type RequestEnvelope } from "@ofa-enta
 import { ErrorCode, VerdictError } from "./errors.ts";
 import { DEFAULT_MAX_HYPOTHESES, checkText, requestQuestions } from "./hypotheses.ts";
 
-export { ENVELOPE_VERSION, type ImageRef, type RequestEnvelope } from "@ofa-entail/client/source";
+export {  type ImageRef, type RequestEnvelope } from "@ofa-entail/client/source";
 
-export const ImageRefSchema = Type.Object(
+const ImageRefSchema = Type.Object(
   {
     bucket: Type.String({ minLength: 1, maxLength: 256, description: "NATS object store bucket" }),
     name: Type.String({ minLength: 1, maxLength: 1024, description: "object name in the bucket" }),

@@ -9,8 +9,8 @@
 import { Header, quote, requestIdProblem } from "@ofa-entail/client/source";
 import { ErrorCode, VerdictError } from "./errors.ts";
 
-export { MAX_ID_CHARS, payloadHash, quote, requestIdProblem } from "@ofa-entail/client/source";
-export const MAX_REPLY_SUBJECT_CHARS = 256;
+export {  payloadHash,  requestIdProblem } from "@ofa-entail/client/source";
+const MAX_REPLY_SUBJECT_CHARS = 256;
 /** 9999-12-31T23:59:59.999Z: anything later is not a deadline, and Date would not represent it everywhere. */
 export const MAX_DEADLINE_MS = 253_402_300_799_999;
 export const DEFAULT_REPLY_SUBJECTS: readonly string[] = Object.freeze(["_INBOX.>"]);
@@ -52,7 +52,7 @@ export function replySubjectProblem(subject: string, allow: readonly string[]): 
   return undefined;
 }
 
-export function checkReplySubject(subject: string, allow: readonly string[]): void {
+function checkReplySubject(subject: string, allow: readonly string[]): void {
   const problem = replySubjectProblem(subject, allow);
   if (problem) throw new VerdictError(ErrorCode.REPLY_SUBJECT, problem);
 }

@@ -20,7 +20,7 @@ export {
   VerdictLabel,
   decodeAnyVerdict,
   decodeVerdictPayload,
-  verdictProblem,
+  
   type AnyVerdict,
   type ErrorDetails,
   type ErrorVerdict,
@@ -64,7 +64,7 @@ export const OkVerdictSchema = Type.Object(
 );
 
 /** The verdict of a policy list (`hypotheses` in the request): one result per hypothesis, in the request's order. */
-export const ListVerdictSchema = Type.Object(
+const ListVerdictSchema = Type.Object(
   {
     v: Type.Literal(1),
     id: Type.String(),

@@ -1,5 +1,5 @@
 /** Restart backoff for crashed workers: doubles per consecutive crash, capped; a worker that stayed up resets it. */
-export const MAX_RESTART_DELAY_MS = 30_000;
+const MAX_RESTART_DELAY_MS = 30_000;
 /** A worker alive this long is considered healthy again: its next crash starts from the first delay. */
 export const STABLE_AFTER_MS = 60_000;
 

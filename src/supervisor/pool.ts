@@ -23,14 +23,14 @@ const METRICS_TIMEOUT_MS = 2_000;
  * How often the pool takes every worker's metrics even without a scrape: a worker killed with SIGKILL loses at
  * most the counts since the later of its last scrape and this poll (a drained worker loses none: it sends its last).
  */
-export const METRICS_KEEP_EVERY_MS = 15_000;
+const METRICS_KEEP_EVERY_MS = 15_000;
 /** A gone worker's requests are handed back once its last pull has expired (see WORKER_PULL_EXPIRES_MS). */
 const HAND_BACK_AFTER_MS = WORKER_PULL_EXPIRES_MS + 500;
 /** Bound on a retired worker's drain past the grace before it is killed. */
 const RETIRE_FORCE_MS = 5_000;
 
 /** failed: stopped by a start-up failure a restart cannot heal; not restarted (WorkerView.failure says why). */
-export type WorkerState = "starting" | "ready" | "draining" | "exited" | "failed";
+type WorkerState = "starting" | "ready" | "draining" | "exited" | "failed";
 
 export interface WorkerView {
   readonly id: number;

@@ -30,7 +30,7 @@ import { CLOSE_STEP_MS, SHUTDOWN_MARGIN_MS, WORKER_KILL_MARGIN_MS } from "../run
 import { within } from "../runtime/within.ts";
 
 const CONSUMER_POLL_MS = 2_000;
-export { VERSION } from "../protocol/version.ts";
+;
 import { VERSION } from "../protocol/version.ts";
 
 interface LaneInfo {

@@ -16,8 +16,8 @@ import { natsServerBinary } from "./nats-server.ts";
 import { until } from "./wait.ts";
 
 /** The committed cluster configs this harness reuses. */
-export const CLUSTER_CONF_DIR = fileURLToPath(new URL("../../infra/nats/cluster/", import.meta.url));
-export const NODE_NAMES = ["n1", "n2", "n3"] as const;
+const CLUSTER_CONF_DIR = fileURLToPath(new URL("../../infra/nats/cluster/", import.meta.url));
+const NODE_NAMES = ["n1", "n2", "n3"] as const;
 export type NodeName = (typeof NODE_NAMES)[number];
 
 /** The loopback ports written in n1..n3.conf, per node: client, route (cluster), monitor. */
@@ -73,7 +73,7 @@ export function adaptConfigForServer(text: string, version: ServerVersion): { te
 }
 
 /** Rewrites every committed loopback port of a node config to the ports chosen for this run (one pass). */
-export function remapPorts(text: string, ports: Record<NodeName, NodePorts>): string {
+function remapPorts(text: string, ports: Record<NodeName, NodePorts>): string {
   const map = new Map<number, number>();
   for (const name of NODE_NAMES) {
     for (const kind of ["client", "cluster", "monitor"] as const) map.set(COMMITTED_PORTS[name][kind], ports[name][kind]);

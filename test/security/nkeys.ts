@@ -46,7 +46,7 @@ export interface OperatorSetup {
   readonly strangerCredsFile: string;
 }
 
-export function credsFileText(userJwt: string, userSeed: string): string {
+function credsFileText(userJwt: string, userSeed: string): string {
   return [
     "-----BEGIN NATS USER JWT-----", userJwt, "------END NATS USER JWT------", "",
     "************************* IMPORTANT *************************",
