@@ -9,9 +9,18 @@ import type { FromWorker } from "../ipc/messages.ts";
 
 const PARENT_POLL_MS = 1_000;
 
-/** Sends to the supervisor if the channel is still open (a send on a closed channel would throw asynchronously). */
+/**
+ * Sends to the supervisor if the channel is still open. A send can still race the channel closing (the supervisor
+ * killed mid-send: EPIPE); without a callback Node reports that as an 'error' event on `process`, which crashed the
+ * worker before it could drain (seen in test/fault/orphans.test.ts once workers reported their held requests on
+ * every change). The disconnect that follows is what tells the worker its supervisor is gone.
+ */
 export function sendToSupervisor(message: FromWorker): void {
-  if (process.connected) process.send?.(message);
+  if (process.connected) process.send?.(message, undefined, undefined, ignoreSendError);
+}
+
+function ignoreSendError(): void {
+  // the channel closed under the send: the 'disconnect' handler (watchParent) takes it from here
 }
 
 /** Watches for the supervisor going away; returns a function that stops watching. */
