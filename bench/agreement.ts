@@ -8,8 +8,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { Model, type AnswerScores } from "../src/model/index.ts";
-import type { Precision } from "../src/model/manifest.ts";
+import { Model, type AnswerScores, type Precision } from "../src/model/index.ts";
 import { benchJpegs, TEXTS } from "./fixtures.ts";
 
 export interface AgreementSample {

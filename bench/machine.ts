@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { cpus, totalmem, loadavg } from "node:os";
 import { createRequire } from "node:module";
 import sharp from "sharp";
-import { findNatsServer } from "../src/broker/embedded.ts";
+import { natsServerBinary } from "../test/harness/nats-server.ts";
 
 export interface Machine {
   readonly cpuModel: string;
@@ -46,8 +46,11 @@ function command(file: string, args: string[]): string {
 }
 
 function natsServerVersion(): string {
-  const binary = findNatsServer();
-  return binary ? command(binary, ["--version"]).replace(/^nats-server:\s*/, "") : "not found (install it with `apt-get install -y nats-server`)";
+  try {
+    return command(natsServerBinary(), ["--version"]).replace(/^nats-server:\s*/, "");
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 export function describeMachine(): Machine {

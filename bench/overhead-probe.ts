@@ -1,27 +1,18 @@
 /**
  * (d) What a verdict costs outside onnxruntime, measured in isolation, as its own process:
- * - "bus": the real consumer (src/consumer/consumer.ts: pull, hold + heartbeat, parse and validate the envelope,
+ * - "bus": the real consumer (src/consumer/index.ts: pull, hold + heartbeat, parse and validate the envelope,
  *   batch, publish the verdict to the reply subject and the verdict stream, ack, log, metrics) over a real
- *   nats-server, with a stub model whose prepareImage() hands back a ready tensor and whose inferRows() only assembles the
- *   batch feed. Everything this process burns is bus + protocol + batching work.
+ *   nats-server whose streams `ofa-entail provision` made (overhead.ts), with a stub model whose prepareImage() hands
+ *   back a ready tensor and whose inferRows() only assembles the batch feed. Everything this process burns is
+ *   bus + protocol + batching work.
  * - "prepare": the model's preprocessing (decode, resize with the chosen resizer, normalise, tokenise) with as many
  *   requests in flight as a worker holds, without a session. Everything this process burns is preprocessing.
  * CPU is process.cpuUsage(): every thread of the process (libuv pool, libvips, GC) counts.
  */
-import { Registry } from "prom-client";
 import { connect } from "@nats-io/transport-node";
 import { loadConfig } from "../src/config/index.ts";
-import { createLogger } from "../src/log/logger.ts";
-import { collectProcessMetrics, createWorkerMetrics } from "../src/metrics/definitions.ts";
-import { assembleRows, type RowGroup } from "../src/model/rows.ts";
-import type { AnswerScores, Model } from "../src/model/index.ts";
-import { loadManifest, type Manifest } from "../src/model/manifest.ts";
-import { preprocessImage } from "../src/model/preprocess.ts";
-import { PillowResizer } from "../src/model/resizer.ts";
-import { buildPrompt } from "../src/model/prompt.ts";
-import { loadTokenizer } from "../src/model/tokenizer.ts";
-import { EntailmentConsumer, consumerSettings, natsConsumerDeps } from "../src/consumer/consumer.ts";
-import { provision } from "../src/supervisor/provision.ts";
+import { startConsumer, type ConsumerModel } from "../src/consumer/index.ts";
+import { PillowResizer, assembleRows, buildPrompt, loadManifest, loadTokenizer, preprocessImage, type AnswerScores, type Manifest, type RowGroup } from "../src/model/index.ts";
 import { childMain } from "./children.ts";
 import { TEXTS, benchJpegs } from "./fixtures.ts";
 
@@ -58,22 +49,19 @@ function cpuNow(): number {
 }
 
 /** Stands in for Model: no sharp, no onnxruntime; keeps the main-thread batch assembly the real inferRows() does. */
-function stubModel(manifest: Manifest, prepared: { readonly pixels: Float32Array; readonly inputIds: number[] }, onAnswered: (n: number) => void): Model {
+function stubModel(manifest: Manifest, prepared: { readonly pixels: Float32Array; readonly inputIds: number[] }, onAnswered: (n: number) => void): ConsumerModel {
   const answer: AnswerScores = { label: "yes", scores: { yes: 0.9, no: 0.05, maybe: 0.05 } };
-  const stub = {
+  return {
     info: { name: manifest.name, version: manifest.version, meaningful: manifest.meaningful },
-    manifest,
     prepareImage: async () => prepared.pixels, // read-only downstream: assembleRows copies it into the feed
     tokenize: () => prepared.inputIds,
     inferRows: async (groups: readonly RowGroup[]) => {
       assembleRows(groups, manifest);
       const rows = groups.reduce((n, g) => n + g.rows.length, 0);
       onAnswered(rows);
-      return { answers: groups.map((g) => g.rows.map(() => answer)), embeds: groups.map(() => undefined), runMs: 0 };
+      return { answers: groups.map((g) => g.rows.map(() => answer)), embeds: groups.map(() => undefined), runMs: 0, logits: new Float32Array(0), columns: 0 };
     },
-    close: async () => undefined,
   };
-  return stub as unknown as Model;
 }
 
 async function bus(spec: Extract<ProbeSpec, { mode: "bus" }>, progress: (p: ProbeProgress) => void): Promise<ProbeResult> {
@@ -81,10 +69,9 @@ async function bus(spec: Extract<ProbeSpec, { mode: "bus" }>, progress: (p: Prob
   const tokenizer = await loadTokenizer(dir.dir, dir.manifest);
   const size = dir.manifest.image.size;
   const prepared = { pixels: new Float32Array(3 * size * size), inputIds: tokenizer.encodePrompt(buildPrompt(dir.manifest, TEXTS[0]!)) };
-  // The service's own defaults (env ignored), so the probe provisions and consumes exactly as a worker would.
-  const config = loadConfig({ natsUrl: spec.natsUrl, maxBatch: String(spec.maxBatch), cacheTtlMs: "0" }, {});
+  // The service's own defaults (env ignored), so the probe consumes exactly as a worker would.
+  const config = loadConfig({ natsUrl: spec.natsUrl, maxBatch: String(spec.maxBatch), cacheTtlMs: "0", logLevel: spec.logLevel }, {});
   const nc = await connect({ servers: spec.natsUrl, name: "ofa-bench-bus-probe" });
-  await provision(nc, config);
   let done = 0;
   let finished!: () => void;
   const allDone = new Promise<void>((r) => (finished = r));
@@ -92,18 +79,7 @@ async function bus(spec: Extract<ProbeSpec, { mode: "bus" }>, progress: (p: Prob
     done += n;
     if (done >= spec.verdicts) finished();
   });
-  const registry = new Registry();
-  collectProcessMetrics(registry);
-  const consumer = new EntailmentConsumer(
-    natsConsumerDeps(nc, {
-      model,
-      cache: undefined,
-      logger: createLogger(spec.logLevel, { component: "worker", worker: 1 }),
-      metrics: createWorkerMetrics(registry),
-      settings: consumerSettings(config, 1),
-    }),
-  );
-  await consumer.start();
+  const consumer = await startConsumer(nc, config, model);
   const ticker = setInterval(() => progress({ done, cpuSeconds: cpuNow() }), PROGRESS_EVERY_MS);
   const cpu0 = cpuNow();
   const t0 = performance.now();

@@ -1,13 +1,14 @@
 /**
  * (d) Orchestrates the overhead probes (overhead-probe.ts): the bus probe against its own nats-server, fed by the
- * publisher process at saturation, and the preprocessing probe. Reports CPU ms per verdict for each party.
+ * load process (load.ts: loadgen's runLoad) at saturation, and the preprocessing probe. Reports CPU ms per verdict for each party.
  */
 import { join } from "node:path";
 import { NatsServer } from "../test/harness/nats-server.ts";
 import { runChild } from "./children.ts";
+import type { LoadProgress, LoadResult, LoadSpec } from "./load.ts";
 import type { ProbeProgress, ProbeResult, ProbeSpec, ResizeMode } from "./overhead-probe.ts";
 import { cpuSeconds } from "./proc.ts";
-import type { PublisherProgress, PublisherResult, PublisherSpec } from "./publisher.ts";
+import { provisionStreams } from "./service.ts";
 import { cpuPerVerdict, type CpuSample } from "./stats.ts";
 
 export interface BusOverhead {
@@ -33,6 +34,7 @@ const PUBLISH_WINDOW = 128;
 export async function measureBus(modelDir: string, maxBatch: number, verdicts: number, logLevel: string, logDir: string, profileDir?: string): Promise<BusOverhead> {
   const nats = await NatsServer.start();
   try {
+    await provisionStreams(nats.url);
     const probe = runChild<ProbeSpec, ProbeProgress, ProbeResult>(
       "./overhead-probe.ts",
       { mode: "bus", natsUrl: nats.url, modelDir, maxBatch, verdicts, logLevel },
@@ -43,12 +45,12 @@ export async function measureBus(modelDir: string, maxBatch: number, verdicts: n
     probe.onProgress((p) =>
       samples.push({ done: p.done, cpu: { consumer: p.cpuSeconds, "nats-server": cpuSeconds(nats.pid ?? -1) ?? 0, publisher: cpuSeconds(publisherPid) ?? 0 } }),
     );
-    // The probe provisions the streams; publishing before that would hit "no stream" and fail.
+    // The load starts once the probe consumes, so the probe's CPU clock sees the whole run.
     await waitForFirstProgress(probe);
-    const publisher = runChild<PublisherSpec, PublisherProgress, PublisherResult>(
-      "./publisher.ts",
+    const publisher = runChild<LoadSpec, LoadProgress, LoadResult>(
+      "./load.ts",
       { mode: "saturate", natsUrl: nats.url, window: PUBLISH_WINDOW, durationMs: 3_600_000, maxCount: verdicts, timeoutMs: 60_000 },
-      { logFile: join(logDir, `bus-${logLevel}.publisher.log`) },
+      { logFile: join(logDir, `bus-${logLevel}.load.log`) },
     );
     publisherPid = publisher.pid;
     const [result, published] = await Promise.all([probe.result, publisher.result]);

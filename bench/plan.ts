@@ -7,6 +7,8 @@ import { availableParallelism, homedir } from "node:os";
 import { join } from "node:path";
 import { SETTINGS } from "../src/config/index.ts";
 import { chooseLayout, type Layout } from "../src/supervisor/layout.ts";
+
+export type { Layout };
 import type { ResizeMode } from "./overhead-probe.ts";
 
 export interface Plan {

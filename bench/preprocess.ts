@@ -8,10 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
-import { normalise } from "../src/model/normalise.ts";
-import { decodeRgb, preprocessImage } from "../src/model/preprocess.ts";
-import { PillowResizer } from "../src/model/resizer.ts";
-import { WasmResampler } from "../src/model/wasm-resample.ts";
+import { PillowResizer, WasmResampler, decodeRgb, normalise, preprocessImage } from "../src/model/index.ts";
 import { goal, type Goal } from "./goals.ts";
 import { pillowPreprocess, pillowResize } from "./pillow.ts";
 

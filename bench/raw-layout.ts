@@ -4,7 +4,7 @@
  * not with one loop that would have the machine to itself.
  */
 import { join } from "node:path";
-import type { Layout } from "../src/supervisor/layout.ts";
+import type { Layout } from "./plan.ts";
 import { runChild } from "./children.ts";
 import type { RawPoint, RawProgress, RawResult, RawSpec } from "./raw-ort.ts";
 import { mean, median } from "./stats.ts";

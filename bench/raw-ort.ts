@@ -4,11 +4,7 @@
  * the ratio b/a then isolates what the service adds. Runs as its own process (see children.ts).
  */
 import ort from "onnxruntime-node";
-import { assembleRows, type RowGroup } from "../src/model/rows.ts";
-import { loadManifest, type Manifest, type Precision } from "../src/model/manifest.ts";
-import { preprocessImage } from "../src/model/preprocess.ts";
-import { buildPrompt } from "../src/model/prompt.ts";
-import { loadTokenizer } from "../src/model/tokenizer.ts";
+import { assembleRows, buildPrompt, loadManifest, loadTokenizer, preprocessImage, type Manifest, type Precision, type RowGroup } from "../src/model/index.ts";
 import { childMain } from "./children.ts";
 import { TEXTS, benchJpegs } from "./fixtures.ts";
 import { memory } from "./proc.ts";

@@ -1,15 +1,15 @@
 /**
  * One configuration of the real service, measured: a fresh nats-server, `ofa-entail serve` with the given layout and
- * batching, then one or more load phases from the publisher process. While a phase runs, the CPU time of every
- * party (workers, supervisor, nats-server, publisher) is read from /proc at each publisher progress tick; RSS peaks
- * come from VmHWM at the end.
+ * batching, then one or more load phases from the load process (load.ts: loadgen's runLoad). While a phase runs, the
+ * CPU time of every party (workers, supervisor, nats-server, the load process as "publisher") is read from /proc at
+ * each of its progress ticks; RSS peaks come from VmHWM at the end.
  */
 import { join } from "node:path";
-import type { Precision } from "../src/model/manifest.ts";
+import type { Precision } from "../src/model/index.ts";
 import { NatsServer } from "../test/harness/nats-server.ts";
 import { runChild } from "./children.ts";
 import { cpuSeconds, loadAverage, memory } from "./proc.ts";
-import type { PublisherProgress, PublisherResult, PublisherSpec } from "./publisher.ts";
+import type { LoadProgress, LoadResult, LoadSpec } from "./load.ts";
 import { ServiceUnderTest, histogramTotals } from "./service.ts";
 import { batchThroughput, cpuPerVerdict, steadyThroughput, type CpuSample, type Throughput } from "./stats.ts";
 
@@ -32,23 +32,24 @@ export type PhasePlan =
       readonly mode: "saturate";
       readonly window: number;
       readonly durationMs: number;
-      readonly maxCount: number;
+      /** At most this many requests (a fixed backlog); none: until durationMs. */
+      readonly maxCount?: number;
       readonly timeoutMs: number;
       /** Steady-window trim (stats.steadyThroughput), or batch mode with this arrival gap (stats.batchThroughput). */
       readonly steady: { readonly trim: number } | { readonly burstGapMs: number; readonly warmupBatches: number };
-      /** JPEG size to send (default: the publisher's 224²). */
+      /** JPEG size to send (default: fixtures.ts's 224²). */
       readonly image?: { readonly width: number; readonly height: number };
     }
   | { readonly name: string; readonly mode: "open"; readonly rate: (earlier: readonly PhaseResult[]) => number; readonly durationMs: number; readonly timeoutMs: number };
 
 export interface PhaseResult {
   readonly name: string;
-  readonly publisher: PublisherResult;
+  readonly publisher: LoadResult;
   readonly ratePerSec: number | undefined;
   readonly throughput: Throughput | undefined;
   /** CPU ms per verdict, per party, over the steady window (saturation phases only). */
   readonly cpuMsPerVerdict: Record<string, number> | undefined;
-  /** Server-side means from /metrics over this phase (publisher start-up and drain included). */
+  /** Server-side means from /metrics over this phase (load start-up and drain included). */
   readonly server: { meanBatchSize: number; meanInferenceMs: number; meanPreprocessMs: number };
 }
 
@@ -112,11 +113,11 @@ async function runPhase(
 ): Promise<PhaseResult> {
   const before = await service.metricsText();
   const ratePerSec = plan.mode === "open" ? plan.rate(earlier) : undefined;
-  const spec: PublisherSpec =
+  const spec: LoadSpec =
     plan.mode === "saturate"
       ? { mode: "saturate", natsUrl, window: plan.window, durationMs: plan.durationMs, maxCount: plan.maxCount, timeoutMs: plan.timeoutMs, image: plan.image }
       : { mode: "open", natsUrl, ratePerSec: ratePerSec!, durationMs: plan.durationMs, timeoutMs: plan.timeoutMs };
-  const child = runChild<PublisherSpec, PublisherProgress, PublisherResult>("./publisher.ts", spec, { logFile: join(logDir, `${label}.publisher.log`) });
+  const child = runChild<LoadSpec, LoadProgress, LoadResult>("./load.ts", spec, { logFile: join(logDir, `${label}.load.log`) });
   const samples: CpuSample[] = [];
   child.onProgress((p) => samples.push({ done: p.done, cpu: cpuOf(pids, child.pid) }));
   const publisher = await child.result;
@@ -131,7 +132,7 @@ async function runPhase(
   };
 }
 
-function throughputOf(publisher: PublisherResult, steady: Extract<PhasePlan, { mode: "saturate" }>["steady"]): Throughput {
+function throughputOf(publisher: LoadResult, steady: Extract<PhasePlan, { mode: "saturate" }>["steady"]): Throughput {
   return "trim" in steady ? steadyThroughput(publisher, steady.trim) : batchThroughput(publisher, steady.burstGapMs, steady.warmupBatches);
 }
 

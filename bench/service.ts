@@ -3,10 +3,11 @@
  * would. Unlike the test harness (test/harness/service.ts), its logs go straight to a file: parsing thousands of
  * verdict log lines in the bench process would take CPU from the service being measured.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 
 const BIN = fileURLToPath(new URL("../bin/ofa-entail.mjs", import.meta.url));
 const WORKER_ENTRY = "consumer/main.ts";
@@ -92,6 +93,15 @@ export class ServiceUnderTest {
     }
     for (const pid of this.seenWorkers) killIfAlive(pid);
   }
+}
+
+/**
+ * `ofa-entail provision` against `natsUrl`: the streams, consumers and buckets as the service defines them, at its
+ * defaults (the environment's OFA_* left out) with the verdict cache off. For probes that consume without a supervisor.
+ */
+export async function provisionStreams(natsUrl: string): Promise<void> {
+  const env = { PATH: process.env.PATH ?? "", NATS_URL: natsUrl, OFA_CACHE_TTL_MS: "0" };
+  await promisify(execFile)(process.execPath, [BIN, "provision"], { env, timeout: 60_000 });
 }
 
 /** Kills a leftover worker, checking first that the pid still names one (pids get reused). */

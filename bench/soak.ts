@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { NatsServer } from "../test/harness/nats-server.ts";
 import { runChild } from "./children.ts";
-import type { PublisherProgress, PublisherResult, PublisherSpec } from "./publisher.ts";
+import type { LoadProgress, LoadResult, LoadSpec } from "./load.ts";
 import { ServiceUnderTest } from "./service.ts";
 
 const MB = 1024 * 1024;
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     },
   });
   const samples: Sample[] = [];
-  const publisher: PublisherResult[] = [];
+  const publisher: LoadResult[] = [];
   const t0 = Date.now();
   let phase: Sample["phase"] = "load";
   let pids: number[] = [];
@@ -127,11 +127,11 @@ async function main(): Promise<void> {
     await service.waitReady(120_000);
     pids = await service.workerPids();
     const image = { width, height };
-    const specs: PublisherSpec[] = values.bursts !== undefined
+    const specs: LoadSpec[] = values.bursts !== undefined
       ? Array.from({ length: Number(values.bursts) }, () => ({ mode: "saturate", natsUrl: nats.url, window: 64, durationMs: 3_600_000, maxCount: Number(values["burst-size"]), timeoutMs: 120_000, image }))
       : [{ mode: "open", natsUrl: nats.url, ratePerSec: Number(values.rate ?? 60), durationMs, timeoutMs: 60_000, image }];
     for (const spec of specs) {
-      const child = runChild<PublisherSpec, PublisherProgress, PublisherResult>("./publisher.ts", spec);
+      const child = runChild<LoadSpec, LoadProgress, LoadResult>("./load.ts", spec);
       publisher.push(await child.result);
       process.stderr.write(`soak: ${spec.mode} done at ${((Date.now() - t0) / 1000).toFixed(0)} s; workers ${pids.map((p) => `${p}: ${samples.filter((s) => s.pid === p).at(-1)?.rssMb.toFixed(0)} MB`).join(", ")}\n`);
     }

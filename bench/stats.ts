@@ -3,7 +3,7 @@
  * of a run counts as steady state) are stated once.
  */
 
-/** What the publisher saw of each ok verdict, in arrival order. */
+/** What the load process saw of each ok verdict, in arrival order (bench/load.ts). */
 export interface VerdictTrace {
   readonly completionsMs: readonly number[];
   readonly inferenceMs: readonly number[];

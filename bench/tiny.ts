@@ -3,7 +3,7 @@
  * saturation with the same batch limit and threads, (e) open-model latency at fractions of the measured saturation,
  * and the layout comparison (the default layout vs one single-threaded worker per core).
  */
-import type { Layout } from "../src/supervisor/layout.ts";
+import type { Layout } from "./plan.ts";
 import { DEFAULT_BATCH_DELAY_MS, type Plan } from "./plan.ts";
 import { mergeRawLayouts, runRawLayout, type RawLayoutResult } from "./raw-layout.ts";
 import { runServiceCase, type PhasePlan, type PhaseResult, type ServiceCaseResult, type ServiceConfig } from "./service-case.ts";
@@ -64,7 +64,7 @@ function tinyConfig(plan: Plan, maxBatch: number, layout: Layout): ServiceConfig
 }
 
 function saturation(durationMs: number): PhasePlan {
-  return { name: "saturation", mode: "saturate", window: SATURATION_WINDOW, durationMs, maxCount: Number.MAX_SAFE_INTEGER, timeoutMs: TINY_TIMEOUT_MS, steady: { trim: 0.1 } };
+  return { name: "saturation", mode: "saturate", window: SATURATION_WINDOW, durationMs, timeoutMs: TINY_TIMEOUT_MS, steady: { trim: 0.1 } };
 }
 
 function openPhases(plan: Plan): PhasePlan[] {

@@ -13,4 +13,11 @@ export interface PhaseContext extends SendContext {
   readonly maxInFlight: number;
   readonly spawnRatePerSec: number;
   readonly thinkMs: RangeMs;
+  /** Requests the whole run may still send (LoadInput.maxRequests); Infinity without a budget. */
+  readonly maxRequests: number;
+}
+
+/** True once the run has sent its whole request budget. */
+export function budgetSpent(ctx: PhaseContext): boolean {
+  return ctx.recorder.totals.sent >= ctx.maxRequests;
 }

@@ -8,3 +8,4 @@ export { renderHtml } from "./report-html.ts";
 export { formatSummary } from "./summary.ts";
 export { HISTOGRAM_RESOLUTION, type LatencySummary } from "./histogram.ts";
 export type { Report, PhaseReport, TimelinePoint, Accounting } from "./report.ts";
+export type { Outcome } from "./validate.ts";

@@ -4,10 +4,10 @@
  * schedule, not from when it actually went out, so a service (or generator) stall shows up in full
  * instead of quietly slowing the arrivals (coordinated omission; giltene/wrk2 README).
  */
-import type { PhaseContext } from "./context.ts";
+import { budgetSpent, type PhaseContext } from "./context.ts";
 import { sendOne } from "./send.ts";
 
-/** Sends floor(rate × duration) requests starting at `startAt`; returns at the end of the phase. */
+/** Sends floor(rate × duration) requests starting at `startAt`; returns at the end of the phase, or once the run's request budget is sent. */
 export async function runOpen(ctx: PhaseContext, ratePerSec: number, startAt: number, durationMs: number): Promise<void> {
   const intervalMs = 1000 / ratePerSec;
   // The epsilon keeps 10/s × 3 s at 30 slots despite floating-point products like 29.999999.
@@ -17,7 +17,7 @@ export async function runOpen(ctx: PhaseContext, ratePerSec: number, startAt: nu
     next = fireDueSlots(ctx, startAt, intervalMs, next, slots);
     if (next < slots) await ctx.sleeper.sleep(startAt + next * intervalMs - ctx.clock.now());
   }
-  await ctx.sleeper.sleep(startAt + durationMs - ctx.clock.now());
+  if (!budgetSpent(ctx)) await ctx.sleeper.sleep(startAt + durationMs - ctx.clock.now());
 }
 
 /**
@@ -28,6 +28,7 @@ function fireDueSlots(ctx: PhaseContext, startAt: number, intervalMs: number, fi
   const now = ctx.clock.now();
   let slot = first;
   for (; slot < slots && startAt + slot * intervalMs <= now; slot++) {
+    if (budgetSpent(ctx)) return slots;
     if (ctx.recorder.inFlight >= ctx.maxInFlight) {
       ctx.recorder.dropped(); // like k6's dropped_iterations: never sent, so outside sent = answered + …
       continue;

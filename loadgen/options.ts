@@ -72,6 +72,11 @@ export interface LoadInput {
   seed?: number;
   /** Where report.json and report.html go; none written when absent. */
   outDir?: string;
+  /**
+   * Stop after this many requests over the whole run (a fixed backlog, like k6's shared iterations): no more are
+   * sent, and a phase ends once its budget is spent (closed: when the users' last requests are answered). Default: none.
+   */
+  maxRequests?: number;
 }
 
 export interface LoadOptions {
@@ -95,6 +100,7 @@ export interface LoadOptions {
   readonly hypotheses: number;
   readonly seed: number;
   readonly outDir: string | undefined;
+  readonly maxRequests: number | undefined;
 }
 
 /** The original Locust scenario: 20 users, spawned 5/s, think 0.5–2 s, 5 minutes. */
@@ -146,6 +152,7 @@ export function resolveOptions(raw: LoadInput, env: NodeJS.ProcessEnv = process.
     hypotheses: input.hypotheses ?? 1,
     seed: input.seed ?? randomInt(2 ** 31),
     outDir: input.outDir,
+    maxRequests: input.maxRequests,
   } satisfies LoadOptions);
 }
 
@@ -175,6 +182,9 @@ function checkNumbers(input: LoadInput, problems: string[]): void {
   positive("timeout", input.timeoutMs);
   positive("slo", input.sloMs);
   positive("max in flight", input.maxInFlight);
+  if (input.maxRequests !== undefined && !(Number.isInteger(input.maxRequests) && input.maxRequests >= 1)) {
+    problems.push(`max requests must be a whole number ≥ 1 (got ${input.maxRequests})`);
+  }
   if (input.hypotheses !== undefined && !(Number.isInteger(input.hypotheses) && input.hypotheses >= 1 && input.hypotheses <= 256)) {
     problems.push(`hypotheses must be a whole number within [1, 256] (got ${input.hypotheses})`);
   }

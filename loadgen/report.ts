@@ -198,6 +198,7 @@ function describeConfig(o: LoadOptions) {
     sloMs: o.sloMs ?? null,
     maxErrorRate: o.maxErrorRate,
     maxInFlight: o.maxInFlight,
+    maxRequests: o.maxRequests ?? null,
     seed: o.seed,
     latencyFrom: o.model === "open" ? "intended send time (schedule slot)" : "actual send time",
   };

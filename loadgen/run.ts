@@ -21,6 +21,7 @@ import { Recorder, type Clock } from "./recorder.ts";
 import { buildReport, type Report } from "./report.ts";
 import { idSequence, type Sender } from "./send.ts";
 import { InFlight, Sleeper } from "./timing.ts";
+import type { Outcome } from "./validate.ts";
 import { createWorkload, DEFAULT_TEXTS, loadTexts, type Workload } from "./workload.ts";
 import { writeReport } from "./write.ts";
 
@@ -35,6 +36,8 @@ export interface RunDeps {
   readonly signal?: AbortSignal;
   readonly progress?: ProgressSink;
   readonly clock?: Clock;
+  /** Told of every request as it settles, e.g. to keep per-verdict arrival times (bench/load.ts). */
+  readonly onSettled?: (outcome: Outcome) => void;
 }
 
 export async function runLoad(input: LoadInput, deps: RunDeps = {}): Promise<Report> {
@@ -86,6 +89,8 @@ async function runWith(options: LoadOptions, workload: Workload, sender: Sender,
     maxInFlight: options.maxInFlight,
     spawnRatePerSec: options.spawnRatePerSec,
     thinkMs: options.thinkMs,
+    maxRequests: options.maxRequests ?? Infinity,
+    onSettled: deps.onSettled,
   };
   let phaseName = options.phases[0]?.name ?? "";
   const ticker = setInterval(() => {

@@ -27,6 +27,8 @@ export interface SendContext {
   readonly uniqueImages: boolean;
   /** Ids double as JetStream de-duplication ids (Nats-Msg-Id), so they must never repeat. */
   readonly nextId: () => string;
+  /** Told of every settled request, after the books (RunDeps.onSettled). */
+  readonly onSettled: ((outcome: Outcome) => void) | undefined;
 }
 
 /** Request ids `lg-<run>-<n>`: the run part keeps two runs within the stream's duplicate window apart. */
@@ -58,5 +60,6 @@ export async function sendOne(ctx: SendContext, intendedAt: number): Promise<Out
     outcome = outcomeOfError(err);
   }
   ctx.recorder.settled(id, outcome);
+  ctx.onSettled?.(outcome);
   return outcome;
 }

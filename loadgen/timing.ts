@@ -24,8 +24,8 @@ export class Sleeper {
     this.signal.removeEventListener("abort", this.onAbort);
   }
 
-  /** Sleeps `ms` (≤ 0 returns at once); an abort ends the sleep early. Never rejects. */
-  sleep(ms: number): Promise<void> {
+  /** Sleeps `ms` (≤ 0 returns at once); an abort, or `wake` settling, ends the sleep early. Never rejects. */
+  sleep(ms: number, wake?: Promise<unknown>): Promise<void> {
     if (ms <= 0 || this.signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const entry = {
@@ -36,6 +36,12 @@ export class Sleeper {
         wake: resolve,
       };
       this.sleeping.add(entry);
+      const early = () => {
+        if (!this.sleeping.delete(entry)) return;
+        clearTimeout(entry.timer);
+        resolve();
+      };
+      wake?.then(early, early);
     });
   }
 

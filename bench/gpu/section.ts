@@ -5,7 +5,7 @@
  */
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { probeVulkanAdapter } from "../../src/model/adapter.ts";
+import { probeVulkanAdapter } from "../../src/model/index.ts";
 import type { Goal } from "../goals.ts";
 import { runCheck, type CheckResult } from "./check.ts";
 

@@ -56,7 +56,7 @@ export function consumerSettings(config: Config, workerId: number): ConsumerSett
 }
 
 /** What the consumer needs of the model. */
-type ConsumerModel = Pick<Model, "info" | "prepareImage" | "tokenize" | "inferRows">;
+export type ConsumerModel = Pick<Model, "info" | "prepareImage" | "tokenize" | "inferRows">;
 
 export interface ConsumerDeps {
   readonly model: ConsumerModel;

@@ -21,6 +21,22 @@ export type { Manifest } from "./manifest.ts";
 export type { Placement } from "./session-protocol.ts";
 export type { GroupImage, ImageEmbeds, RowGroup } from "./rows.ts";
 
+// The pipeline's parts, public so that they can be measured apart (bench/: the raw-onnxruntime baseline feeds a bare
+// session the rows the service would build, the overhead probes time preprocessing and tokenising without a session,
+// the Pillow comparison times decode, resize and normalise one by one, the GPU check asks for the adapter): the very
+// code the serving path runs, never a copy of it.
+export type { Precision } from "./manifest.ts";
+export { loadManifest };
+export { loadTokenizer };
+export { buildPrompt };
+export { assembleRows };
+export { preprocessImage };
+export { decodeRgb } from "./preprocess.ts";
+export { normalise } from "./normalise.ts";
+export { PillowResizer };
+export { WasmResampler } from "./wasm-resample.ts";
+export { probeVulkanAdapter, type AdapterProbe } from "./adapter.ts";
+
 export interface ModelOptions {
   readonly modelDir: string;
   readonly executionProvider: ExecutionProvider;

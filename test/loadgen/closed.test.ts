@@ -46,3 +46,17 @@ test("loadgen closed - stopping early (Ctrl-C) stops sending, drains, and the bo
   assert.equal(responder.answered, report.accounting.sent);
   assert.ok(report.phases[0]!.measuredMs < 600_000, "the phase ended at the stop, not after its 10 minutes");
 });
+
+test("loadgen closed - a request budget sends exactly that many, tells each settlement, and ends the phase at the last answer", async (t) => {
+  const { url, responder } = await startStack(t, { serviceMs: SERVICE_MS });
+  const settled: string[] = [];
+  const report = await runLoad(
+    { natsUrl: url, users: 8, spawnRatePerSec: 1000, durationMs: 20_000, timeoutMs: 5000, images: SMALL_IMAGES, maxRequests: 30 },
+    { onSettled: (outcome) => settled.push(outcome.type) },
+  );
+  assert.equal(report.accounting.sent, 30, "the budget, not the 20 s, bounds what is sent");
+  assert.ok(report.accounting.holds);
+  assert.equal(responder.answered, 30);
+  assert.deepEqual(settled, Array(30).fill("ok"), "onSettled hears every request once");
+  assert.ok(report.phases[0]!.measuredMs < 20_000, "the phase ended at its last answer, not after 20 s");
+});

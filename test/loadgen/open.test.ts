@@ -28,3 +28,12 @@ test("loadgen open - warmup requests are accounted for but left out of the stati
   assert.equal(report.summary.counts.sent, 20);
   assert.equal(report.summary.latency.count, 20);
 });
+
+test("loadgen open - a request budget stops the schedule early and ends the phase", async (t) => {
+  const { url, responder } = await startStack(t, { serviceMs: 10 });
+  const report = await runLoad({ natsUrl: url, ratePerSec: 50, durationMs: 20_000, timeoutMs: 5000, images: SMALL_IMAGES, maxRequests: 20 });
+  assert.equal(report.accounting.sent, 20, "20 of the 1000 slots, then the budget is spent");
+  assert.ok(report.accounting.holds);
+  assert.equal(responder.answered, 20);
+  assert.ok(report.phases[0]!.measuredMs < 20_000, "the phase ended with its budget, not after 20 s");
+});

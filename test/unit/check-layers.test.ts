@@ -91,3 +91,20 @@ test("check-layers - the client package imports only node:* and @nats-io/*; the 
   assert.equal(relative.ok, false);
   assert.match(relative.output, /loadgen may not import packages/);
 });
+
+test("check-layers - bench/ reaches src/ only through its entry points, and loadgen/ only through its index", () => {
+  const tree = {
+    ...GOOD,
+    "src/config/index.ts": 'export { C } from "./load.ts";\n',
+    "loadgen/index.ts": 'export type { X } from "./main.ts";\n',
+    "bench/main.ts": 'import { C } from "../src/config/index.ts";\nimport type { X } from "../loadgen/index.ts";\n',
+  };
+  const entry = check(tree);
+  assert.ok(entry.ok, entry.output);
+  const internal = check({ ...tree, "bench/main.ts": 'import { C } from "../src/config/load.ts";\n' });
+  assert.equal(internal.ok, false);
+  assert.match(internal.output, /bench\/main\.ts → src\/config\/load\.ts: bench may not import config/);
+  const loadgenInternal = check({ ...tree, "bench/main.ts": 'import type { X } from "../loadgen/main.ts";\n' });
+  assert.equal(loadgenInternal.ok, false);
+  assert.match(loadgenInternal.output, /bench\/main\.ts → loadgen\/main\.ts: bench may not import loadgen/);
+});
