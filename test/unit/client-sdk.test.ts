@@ -143,6 +143,7 @@ test("client sdk - the front door retries a transient publish failure (no stream
     answer(fake, req.replyTo, ok(req.id, "front-door"), req.hash);
   });
   const service = await startFrontDoor(nc, createLogger("silent"), ["_INBOX.>"]);
+  await nc.flush(); // the front door's subscription has reached the server before another connection asks it
   const envelope = JSON.stringify({ v: 1, text: "a thing", image: { data: Buffer.from(IMAGE).toString("base64") } });
   const reply = await client.request(SERVICE_SUBJECT, envelope, { timeout: 10_000 }).finally(() => service.stop());
   const verdict = reply.json<OkVerdict>();
