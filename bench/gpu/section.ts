@@ -3,6 +3,7 @@
  * the reason where the only adapter is lavapipe (a Vulkan device on the CPU: its speed says nothing of a GPU's) or
  * there is none. The OFA-large-shaped model is used when the bench has one (it must have the webgpu form).
  */
+import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { probeVulkanAdapter } from "../../src/model/index.ts";
@@ -26,7 +27,10 @@ export async function gpuSection(quick: boolean, largeDir: string | undefined, s
     say(skipped);
     return { result: undefined, skipped, goals: [] };
   }
-  const result = await runCheck({ dryRun: quick, modelDir: quick ? undefined : largeDir, out: join(tmpdir(), "gpu-check.json"), minutes: quick ? 4 : 9, windowS: quick ? 6 : 60 }, say);
+  // The bench's large model has the webgpu form only when made with `npm run model:large -- --webgpu`; else the
+  // check exports its own.
+  const withWebgpu = largeDir && !quick && existsSync(join(largeDir, "manifest.json")) && "webgpu" in (JSON.parse(readFileSync(join(largeDir, "manifest.json"), "utf8")) as object);
+  const result = await runCheck({ dryRun: quick, modelDir: withWebgpu ? largeDir : undefined, out: join(tmpdir(), "gpu-check.json"), minutes: quick ? 4 : 9, windowS: quick ? 6 : 60 }, say);
   return { result, skipped: undefined, goals: result.goals };
 }
 
