@@ -64,6 +64,11 @@ export interface PoolDeps {
   readonly logger: Logger;
   /** Hands requests back to JetStream for immediate redelivery, by the ack subjects of their deliveries. */
   readonly handBack: (acks: readonly string[]) => void;
+  /**
+   * After a worker ended without draining: hands back what it held without having reported it (unreported.ts),
+   * leaving alone what the live workers report (`liveHolding`) and what was just handed back.
+   */
+  readonly handBackUnreported?: (liveHolding: () => readonly string[], handedBack: readonly string[]) => void;
 }
 
 export class WorkerPool extends EventEmitter<{ change: []; restart: [] }> {
@@ -122,7 +127,12 @@ export class WorkerPool extends EventEmitter<{ change: []; restart: [] }> {
     if (fatal !== undefined && exit.permanentFailure === undefined) this.deps.logger.error({ worker: handle.id, reason: fatal }, "worker failed");
     if (exit.holding.length > 0) {
       this.deps.logger.warn({ worker: handle.id, workerPid: handle.pid, requests: exit.holding.length, inMs: HAND_BACK_AFTER_MS }, "worker ended holding requests; handing them back for redelivery");
-      setTimeout(() => this.deps.handBack(exit.holding), HAND_BACK_AFTER_MS).unref();
+    }
+    if (!exit.drained) {
+      setTimeout(() => {
+        if (exit.holding.length > 0) this.deps.handBack(exit.holding);
+        this.deps.handBackUnreported?.(() => this.liveHolding(), exit.holding);
+      }, HAND_BACK_AFTER_MS).unref();
     }
     const slot = this.slots.find((s) => s.handle === handle);
     if (!slot) return; // a retired worker (rollout): its slot already has its successor
@@ -234,6 +244,11 @@ export class WorkerPool extends EventEmitter<{ change: []; restart: [] }> {
     clearInterval(this.silenceTimer);
     clearInterval(this.metricsTimer);
     for (const slot of this.slots) clearTimeout(slot.restartTimer);
+  }
+
+  /** The ack subjects every live worker last reported holding. */
+  private liveHolding(): string[] {
+    return this.slots.flatMap((s) => (s.handle && s.handle.state.kind !== "exited" ? s.handle.holdingAcks : []));
   }
 
   /** Kills every worker at once (second signal). */

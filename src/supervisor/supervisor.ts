@@ -17,6 +17,7 @@ import { MonotonicFloor } from "../metrics/carry.ts";
 import { collectProcessMetrics, createSupervisorMetrics, type SupervisorMetrics } from "../metrics/definitions.ts";
 import { LANES, STREAMS, asyncApiDocument, consumerName, type Lane } from "../protocol/index.ts";
 import { DeadLetterMover } from "./dead-letters.ts";
+import { handBackUnreported } from "./unreported.ts";
 import { startFrontDoor } from "./front-door.ts";
 import { chooseLayout } from "./layout.ts";
 import { modelDefaults, sizeDecodePool } from "./model-defaults.ts";
@@ -118,7 +119,17 @@ export class Supervisor {
     if ("adapter" in accelerator && accelerator.adapter.software) {
       logger.warn({ adapter: accelerator.adapter.description }, "webgpu runs on a software Vulkan device (lavapipe): correct, not accelerated");
     }
-    const pool = new WorkerPool({ config: workerConfig, size: layout.workers, logger, handBack: (acks) => handBack(nc, acks, logger) });
+    const sweepJsm = jetstreamManager(nc, { checkAPI: false });
+    const pool = new WorkerPool({
+      config: workerConfig,
+      size: layout.workers,
+      logger,
+      handBack: (acks) => handBack(nc, acks, logger),
+      handBackUnreported: (live, handedBack) =>
+        void sweepJsm
+          .then((jsm) => handBackUnreported(nc, jsm, live, handedBack, logger))
+          .catch((err: unknown) => logger.warn({ err }, "could not look for a gone worker's unreported deliveries; they are redelivered after the ack wait")),
+    });
     const sup = new Supervisor(config, logger, nc, broker, pool);
     sup.accelerator = accelerator;
     pool.on("restart", () => sup.metrics.restarts.inc());

@@ -106,6 +106,11 @@ export class WorkerHandle {
     return this.child.pid;
   }
 
+  /** The ack subjects of what the worker last reported holding. */
+  get holdingAcks(): readonly string[] {
+    return this.holdingNow;
+  }
+
   /** Where a GPU provider put the model's nodes, from the worker's ready message (absent on the CPU provider). */
   placement: Placement | undefined;
 
