@@ -39,15 +39,16 @@ trap 'kill "$checks_pid" 2>/dev/null; pkill -P "$checks_pid" 2>/dev/null; true' 
 shard timing 0 "${timing[@]}"
 wait "$checks_pid" || true
 trap - EXIT
-pass=0; fail=0; rc=0
+pass=0; fail=0; skipped=0; rc=0
 for name in timing checks; do
   echo "=== shard $name ==="
   cat "$logs/$name.log"
   p="$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$logs/$name.log" | tail -n 1)"
   f="$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$logs/$name.log" | tail -n 1)"
-  pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+  k="$(sed -n 's/^ℹ skipped \([0-9]*\)$/\1/p' "$logs/$name.log" | tail -n 1)"
+  pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skipped=$((skipped + ${k:-0}))
   [ "$(cat "$logs/$name.rc")" = 0 ] || rc=1
 done
 rm -rf "$logs"
-echo "${pass} passed, ${fail} failed"
+echo "${pass} passed, ${fail} failed, ${skipped} skipped"
 exit "$rc"
