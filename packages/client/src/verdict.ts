@@ -31,12 +31,11 @@ export interface Timings {
   totalMs: number;
 }
 
-export interface OkVerdict {
+/** What every answered verdict carries, whether it answers one hypothesis or a list. */
+interface AnsweredVerdict {
   v: 1;
   id: string;
   ok: true;
-  label: VerdictLabel;
-  scores: Scores;
   model: ModelInfo;
   timings: Timings;
   batchSize: number;
@@ -45,18 +44,14 @@ export interface OkVerdict {
   cached?: boolean;
 }
 
+export interface OkVerdict extends AnsweredVerdict {
+  label: VerdictLabel;
+  scores: Scores;
+}
+
 /** The verdict of a policy list (`hypotheses` in the request): one result per hypothesis, in the request's order. */
-export interface ListVerdict {
-  v: 1;
-  id: string;
-  ok: true;
+export interface ListVerdict extends AnsweredVerdict {
   results: { text: string; label: VerdictLabel; scores: Scores }[];
-  model: ModelInfo;
-  timings: Timings;
-  batchSize: number;
-  deliveries: number;
-  worker: string;
-  cached?: boolean;
 }
 
 /** Where in a request the fault is: `index` names the hypothesis of a list (0-based). */
