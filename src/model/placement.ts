@@ -21,6 +21,8 @@ export interface PlacementProfile {
   readonly done: boolean;
   /** Ends profiling on `sessions` and reads their profiles (once). */
   collect(sessions: readonly { endProfiling(): void }[], provider: string): void;
+  /** Removes the profile directory when no run will come (the session did not load). */
+  discard(): void;
   result(): Placement | undefined;
 }
 
@@ -42,6 +44,10 @@ export function profilePlacement(): PlacementProfile {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    },
+    discard() {
+      done = true;
+      rmSync(dir, { recursive: true, force: true });
     },
     result: () => placement,
   };

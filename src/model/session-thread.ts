@@ -38,6 +38,7 @@ function open(path: string, gpuOutputs = false): Promise<ort.InferenceSession> {
 
 // One graph or the split pair (split-session.ts); both run the same row feeds.
 const { ready, runner } = rowsRunner(options, open, ort.Tensor);
+ready.catch(() => placement?.discard());
 
 port.on("message", (request: SessionRequest) => {
   const reply = answer(request);
