@@ -1,7 +1,8 @@
 /**
  * (a) The baseline: onnxruntime-node used directly, `session.run` in a loop on tensors prepared once — no service,
  * no worker thread, no bus. Same session options as the service's session thread (src/model/session-thread.ts):
- * the ratio b/a then isolates what the service adds. Runs as its own process (see children.ts).
+ * the ratio b/a then isolates what the service adds. Runs as its own process (see children.ts). The GPU check
+ * (bench/gpu/check.ts) runs it on the webgpu provider too, on the model's webgpu graph form.
  */
 import ort from "onnxruntime-node";
 import { assembleRows, buildPrompt, loadManifest, loadTokenizer, preprocessImage, type Manifest, type Precision, type RowGroup } from "../src/model/index.ts";
@@ -21,6 +22,8 @@ export interface RawSpec {
   readonly minSeconds: number;
   /** Which ONNX file of the directory (bench/int8.ts); fp32 when absent. */
   readonly precision?: Precision;
+  /** cpu when absent; webgpu loads the directory's webgpu graph form (models/README.md §1.1b). */
+  readonly executionProvider?: "cpu" | "webgpu";
 }
 
 export interface RawPoint {
@@ -104,8 +107,11 @@ async function main(spec: RawSpec, progress: (p: RawProgress) => void): Promise<
   const dir = await loadManifest(spec.modelDir);
   const items = await prepareItems(dir.manifest, dir.dir, Math.max(...spec.batches));
   const t0 = performance.now();
-  const session = await ort.InferenceSession.create(dir.onnxPath(spec.precision ?? "fp32"), {
-    executionProviders: ["cpu"],
+  const provider = spec.executionProvider ?? "cpu";
+  const graph = provider === "cpu" ? { form: "one" as const, model: dir.onnxPath(spec.precision ?? "fp32") } : dir.graphs(spec.precision ?? "fp32", provider);
+  if (graph.form !== "one") throw new Error(`${spec.modelDir} has the split form only; the raw loop runs the one graph`);
+  const session = await ort.InferenceSession.create(graph.model, {
+    executionProviders: [provider],
     intraOpNumThreads: spec.intraOpThreads,
     interOpNumThreads: 1,
     graphOptimizationLevel: "all",

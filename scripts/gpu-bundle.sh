@@ -17,7 +17,7 @@ mkdir -p "$app/runtime/bin" "$app/runtime/lib" "$app/node_modules"
 cd "$root"
 # shellcheck source=scripts/node24.sh
 source scripts/node24.sh
-git ls-files -z --cached --others --exclude-standard -- src bin bench/gpu bench/goals.ts bench/service.ts loadgen \
+git ls-files -z --cached --others --exclude-standard -- src bin 'bench/*.ts' loadgen \
   packages/client/src packages/client/package.json models/export models/manifest.schema.json infra/jetstream scripts/gpu-check.sh scripts/node24.sh package.json test/harness \
   | xargs -0 cp --parents -t "$app"
 rm -rf "$app/models/export/fixtures"

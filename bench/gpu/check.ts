@@ -14,7 +14,10 @@ import { parseArgs } from "node:util";
 import { loadManifest, probeVulkanAdapter, type AdapterProbe } from "../../src/model/index.ts";
 import { goal, type Goal } from "../goals.ts";
 import { exportModel, nvidiaSmi, phase, rawCell, serviceWindow, type Outcome, type ServiceWindow } from "./phases.ts";
-import type { RawCellResult } from "./raw.ts";
+import type { RawResult } from "../raw-ort.ts";
+
+/** One raw cell of the check: raw-ort's result on one provider and precision. */
+type RawCell = RawResult & { readonly provider: string; readonly precision: string };
 
 /** The original design's 8.2 requests/s per A10G, ×10: what one H100 on webgpu should reach (issue 22). */
 export const GPU_VERDICTS_GOAL = 82;
@@ -36,7 +39,7 @@ export interface CheckResult {
   readonly host: { readonly hostname: string; readonly cpu: string; readonly cores: number; readonly memoryGiB: number; readonly nvidiaSmi: string | undefined; readonly node: string };
   readonly adapter: AdapterProbe;
   readonly model: { readonly dir: string; readonly name: string; readonly exported: Outcome<unknown> | undefined };
-  readonly raw: readonly Outcome<RawCellResult & { precision: string }>[];
+  readonly raw: readonly Outcome<RawCell>[];
   readonly service: Outcome<ServiceWindow> | undefined;
   readonly goals: readonly Goal[];
   /** Goals not judged, and why (no real GPU, a failed phase). */
@@ -76,7 +79,7 @@ export async function runCheck(options: CheckOptions, say: (line: string) => voi
     if (made.ok) dir = made.value.dir;
   }
   const model = dir ? await loadManifest(dir) : undefined;
-  const raw: Outcome<RawCellResult & { precision: string }>[] = [];
+  const raw: Outcome<RawCell>[] = [];
   if (model) {
     const batches = options.dryRun ? [1, 2] : [1, 8, 16];
     const cells = [
@@ -85,14 +88,14 @@ export async function runCheck(options: CheckOptions, say: (line: string) => voi
       { provider: "cpu" as const, precision: "fp32" },
     ];
     for (const [i, c] of cells.entries()) {
-      const path = graphPath(model, c.provider, c.precision);
-      if (!path) {
+      if (!graphPath(model, c.provider, c.precision)) {
         raw.push({ ok: false, reason: `raw ${c.provider} ${c.precision}: the model has no such graph`, seconds: 0 });
         continue;
       }
       const share = left(serviceReserve) / (cells.length - i);
-      const cell = { path, provider: c.provider, batches, imageSize: model.manifest.image.size, threads: availableParallelism(), runs: options.dryRun ? 3 : 10, secondsPerBatch: Math.max(1, share / 1000 / batches.length / 2) };
-      raw.push(await phase(`raw ${c.provider} ${c.precision}`, share, async (ms) => ({ ...(await rawCell(cell, ms)), precision: c.precision }), say));
+      // One untimed run per batch size first: on webgpu it compiles that shape's shaders.
+      const spec = { modelDir: model.dir, executionProvider: c.provider, precision: c.precision as "fp32" | "fp16", batches, intraOpThreads: c.provider === "cpu" ? availableParallelism() : 1, warmupRuns: 1, minRuns: options.dryRun ? 3 : 10, minSeconds: 0 };
+      raw.push(await phase(`raw ${c.provider} ${c.precision}`, share, async (ms) => ({ ...(await rawCell(spec, ms)), provider: c.provider, precision: c.precision }), say));
     }
   }
   let service: Outcome<ServiceWindow> | undefined;
@@ -127,16 +130,16 @@ function graphPath(model: Awaited<ReturnType<typeof loadManifest>>, provider: "c
 }
 
 /** The precision whose raw webgpu cell is faster at its largest batch (fp32 when fp16 did not run). */
-function fasterPrecision(raw: readonly Outcome<RawCellResult & { precision: string }>[]): string {
+function fasterPrecision(raw: readonly Outcome<RawCell>[]): string {
   const best = (p: string) => {
     const cell = raw.find((r) => r.ok && r.value.provider === "webgpu" && r.value.precision === p);
-    return cell?.ok ? (cell.value.points.at(-1)?.rowsPerSec ?? 0) : 0;
+    return cell?.ok ? (cell.value.points.at(-1)?.samplesPerSec ?? 0) : 0;
   };
   return best("fp16") > best("fp32") ? "fp16" : "fp32";
 }
 
 /** The `gpu.*` goals, judged only on a real GPU with the OFA-large shape; otherwise each is skipped with the reason. */
-export function judge(options: CheckOptions, adapter: AdapterProbe, raw: readonly Outcome<RawCellResult & { precision: string }>[], service: Outcome<ServiceWindow> | undefined): { goals: Goal[]; skipped: string[] } {
+export function judge(options: CheckOptions, adapter: AdapterProbe, raw: readonly Outcome<RawCell>[], service: Outcome<ServiceWindow> | undefined): { goals: Goal[]; skipped: string[] } {
   const why = !adapter.found
     ? `no Vulkan adapter (${adapter.reason})`
     : adapter.adapter.software
@@ -149,7 +152,7 @@ export function judge(options: CheckOptions, adapter: AdapterProbe, raw: readonl
   if (why) return { goals: [], skipped: [`gpu.large.verdicts_per_s, gpu.large.service_vs_raw: ${why}`] };
   const window = (service as Extract<Outcome<ServiceWindow>, { ok: true }>).value;
   const rawCellOf = raw.find((r) => r.ok && r.value.provider === "webgpu" && r.value.precision === window.precision);
-  const rawRate = rawCellOf?.ok ? (rawCellOf.value.points.find((p) => p.batch === window.maxBatch) ?? rawCellOf.value.points.at(-1))!.rowsPerSec : NaN;
+  const rawRate = rawCellOf?.ok ? (rawCellOf.value.points.find((p) => p.batch === window.maxBatch) ?? rawCellOf.value.points.at(-1))!.samplesPerSec : NaN;
   return {
     goals: [
       goal("gpu.large.verdicts_per_s", window.closed.verdictsPerSec, GPU_VERDICTS_GOAL, "higher"),

@@ -10,10 +10,10 @@ import { fileURLToPath } from "node:url";
 import { runLoad } from "../../loadgen/index.ts";
 import { NatsServer } from "../../test/harness/nats-server.ts";
 import { ServiceUnderTest } from "../service.ts";
-import type { RawCell, RawCellResult } from "./raw.ts";
+import { runChild } from "../children.ts";
+import type { RawProgress, RawResult, RawSpec } from "../raw-ort.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const RAW = fileURLToPath(new URL("./raw.ts", import.meta.url));
 const PYTHON = process.env.OFA_PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
 
 export type Outcome<T> = { readonly ok: true; readonly value: T; readonly seconds: number } | { readonly ok: false; readonly reason: string; readonly seconds: number };
@@ -59,10 +59,15 @@ export async function exportModel(config: string, out: string, budgetMs: number)
   return { dir: out, fp16, torch };
 }
 
-/** One raw cell in its own process (raw.ts). */
-export async function rawCell(cell: RawCell, budgetMs: number): Promise<RawCellResult> {
-  const stdout = await runProcess(process.execPath, [RAW, JSON.stringify(cell)], budgetMs);
-  return JSON.parse(stdout.trim().split("\n").at(-1)!) as RawCellResult;
+/** Raw onnxruntime on one provider (bench/raw-ort.ts, the bench's own loop) in its own process, killed past `budgetMs`. */
+export async function rawCell(spec: RawSpec, budgetMs: number): Promise<RawResult> {
+  const child = runChild<RawSpec, RawProgress, RawResult>("./raw-ort.ts", spec);
+  const timer = setTimeout(() => child.kill(), Math.max(1, Math.floor(budgetMs)));
+  try {
+    return await child.result;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export interface ServiceWindow {

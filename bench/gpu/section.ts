@@ -40,7 +40,7 @@ export function renderGpu(section: GpuSection | undefined): string {
   if (section.skipped || !section.result) return ["## GPU (webgpu)", "", section.skipped ?? "not run", ""].join("\n");
   const r = section.result;
   const rows = r.raw.flatMap((c) =>
-    c.ok ? c.value.points.map((p) => `| ${c.value.provider} ${c.value.precision} | ${p.batch} | ${p.medianRunMs.toFixed(1)} | ${p.rowsPerSec.toFixed(1)} | ${p.runs} |`) : [`| ${c.reason} | | | | |`],
+    c.ok ? c.value.points.map((p) => `| ${c.value.provider} ${c.value.precision} | ${p.batch} | ${p.medianRunMs.toFixed(1)} | ${p.samplesPerSec.toFixed(1)} | ${p.runs} |`) : [`| ${c.reason} | | | | |`],
   );
   const s = r.service;
   const service = s?.ok

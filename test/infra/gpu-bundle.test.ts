@@ -53,7 +53,7 @@ test("gpu bundle - one archive ≤ 60 MiB; unpacked elsewhere, its one command r
     host: { node: string };
     adapter: { found: boolean };
     model: { exported: { ok: boolean } };
-    raw: Array<{ ok: boolean; reason?: string; value?: { provider: string; precision: string; points: Array<{ batch: number; rowsPerSec: number }> } }>;
+    raw: Array<{ ok: boolean; reason?: string; value?: { provider: string; precision: string; points: Array<{ batch: number; samplesPerSec: number }> } }>;
     service: { ok: boolean; reason?: string; value?: { closed: { verdictsPerSec: number; errors: number }; halfLoad: { p95Ms: number; errors: number } } };
     goals: unknown[];
     skipped: string[];
